@@ -1,0 +1,1 @@
+"""Geodata for Parkwacht: reference data and the seeded, fictional demo region."""

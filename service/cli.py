@@ -1,0 +1,186 @@
+"""The ``parkwacht`` command (a Flask CLI group, so ``flask --app wsgi ...`` works as well)."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, FlaskGroup
+
+from . import create_app, runtime
+from .demo import load_demo, store_is_empty
+from .ingest import IngestError, import_parks, import_signals, iter_batches, rejected_rows
+
+__all__ = ["main", "register_commands"]
+
+db_cli = AppGroup("db", help="Manage the store's schema.")
+import_cli = AppGroup("import", help="Import parks and signals; list rejected rows.")
+
+
+def _print_json(payload: Any) -> None:
+    click.echo(json.dumps(payload, ensure_ascii=False, default=str, indent=2))
+
+
+def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"{pair!r}: use FIELD=COLUMN, e.g. name=naam", param_hint="--map")
+        k, v = pair.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _report(result: Any, as_json: bool) -> None:
+    d = result.as_dict()
+    if as_json:
+        _print_json(d)
+        return
+    click.echo(f"batch {d['batch_id']} ({d['kind']}, source {d['source']}): read {d['read']}, "
+               f"stored {d['stored']} (new {d['created']}, changed {d['updated']}), "
+               f"unchanged {d['unchanged']}, rejected {d['rejected']} in {d['seconds']} s")
+    if d["assignment"]:
+        click.echo("assignment: " + ", ".join(f"{k} {v}" for k, v in d["assignment"].items()))
+    if d.get("reassigned"):
+        click.echo(f"signals re-assigned to changed parks: {d['reassigned']}")
+    if d["ignored_columns"]:
+        click.echo("columns not stored (personal traits): " + ", ".join(d["ignored_columns"]))
+    if d["rejected"]:
+        click.echo(f"see the reasons with: parkwacht import rejected {d['batch_id']}")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the store's tables to the latest schema."""
+    rt = runtime()
+    rt.store.upgrade()
+    click.echo(f"store at revision {rt.store.current_revision()} ({rt.store.dialect})")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the schema revision of the store."""
+    click.echo(runtime().store.current_revision() or "empty (run: parkwacht db upgrade)")
+
+
+@import_cli.command("parks")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--preset", help="Column preset, e.g. top10nl.")
+@click.option("--layer", help="Layer of a multi-layer file (GeoPackage).")
+@click.option("--crs", help="CRS of a file that declares none, e.g. EPSG:28992.")
+@click.option("--source", help="Source name (default: preset or file name); ids are unique per source.")
+@click.option("--id-column", help="Column with a stable id (default: derived from geometry and values).")
+@click.option("--map", "mapping", multiple=True, help="FIELD=COLUMN, overriding the preset.")
+@click.option("--encoding", help="Text encoding when the file does not declare it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def import_parks_cmd(file: str, preset: str | None, layer: str | None, crs: str | None, source: str | None,
+                     id_column: str | None, mapping: tuple[str, ...], encoding: str | None, as_json: bool) -> None:
+    """Import park polygons from GeoJSON, GeoPackage, Shapefile or zipped Shapefile."""
+    rt = runtime()
+    try:
+        result = import_parks(rt.store, file, settings=rt.settings, preset=preset, layer=layer, crs=crs,
+                              source=source, id_column=id_column, mapping=_mapping(mapping), encoding=encoding)
+    except (IngestError, KeyError) as exc:
+        raise click.ClickException(str(exc).strip("'\"")) from exc
+    _report(result, as_json)
+    _after_import(result)
+
+
+@import_cli.command("signals")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--type", "signal_type", help="Signal type of every row (else from a 'type' column).")
+@click.option("--preset", help="Column preset, e.g. bekendmakingen.")
+@click.option("--layer", help="Layer of a multi-layer file.")
+@click.option("--crs", help="CRS of x/y or WKT columns, or of a file that declares none.")
+@click.option("--source", help="Source name (default: file name); ids are unique per source.")
+@click.option("--map", "mapping", multiple=True, help="FIELD=COLUMN, overriding the preset.")
+@click.option("--encoding", help="Text encoding of a CSV that is not UTF-8, e.g. cp1252.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def import_signals_cmd(file: str, signal_type: str | None, preset: str | None, layer: str | None,
+                       crs: str | None, source: str | None, mapping: tuple[str, ...], encoding: str | None,
+                       as_json: bool) -> None:
+    """Import signals from CSV/TSV (lon/lat, x/y or WKT), GeoJSON or GeoPackage."""
+    rt = runtime()
+    try:
+        result = import_signals(rt.store, file, settings=rt.settings, signal_type=signal_type, preset=preset,
+                                layer=layer, crs=crs, source=source, mapping=_mapping(mapping),
+                                encoding=encoding)
+    except (IngestError, KeyError) as exc:
+        raise click.ClickException(str(exc).strip("'\"")) from exc
+    _report(result, as_json)
+    _after_import(result)
+
+
+def _after_import(result: Any) -> None:
+    after = getattr(runtime(), "after_signals", None)
+    if after is not None and result.affected_parks:
+        after(result)
+
+
+@import_cli.command("rejected")
+@click.argument("batch", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def import_rejected_cmd(batch: int, as_json: bool) -> None:
+    """List the rejected rows of import BATCH with their reasons."""
+    try:
+        rows = rejected_rows(runtime().store, batch)
+    except KeyError as exc:
+        raise click.ClickException(f"no import batch {batch}") from exc
+    if as_json:
+        _print_json({"batch_id": batch, "rejected": rows})
+        return
+    if not rows:
+        click.echo(f"batch {batch} has no rejected rows")
+    for r in rows:
+        click.echo(f"row {r['row_number']}: [{r['field'] or '-'}] {r['reason']}")
+
+
+@import_cli.command("batches")
+@click.option("--json", "as_json", is_flag=True)
+def import_batches_cmd(as_json: bool) -> None:
+    """List recent import batches."""
+    batches = iter_batches(runtime().store)
+    if as_json:
+        _print_json(batches)
+        return
+    for b in batches:
+        click.echo(f"{b['id']:>5} {b['kind']:<8} {b['status']:<7} {b['source']:<30} read {b['read']} "
+                   f"stored {b['stored']} unchanged {b['unchanged']} rejected {b['rejected']}"
+                   + (f"  error: {b['error']}" if b["error"] else ""))
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only load when the store holds no parks yet.")
+@click.option("--seed", type=int, help="Seed of the generator (default: PARKWACHT_DEMO_SEED).")
+@click.option("--json", "as_json", is_flag=True)
+def demo_cmd(if_empty: bool, seed: int | None, as_json: bool) -> None:
+    """Load the fictional demo region (parks and three years of signals)."""
+    rt = runtime()
+    if if_empty and not store_is_empty(rt.store):
+        click.echo("store already holds parks; demo not loaded")
+        return
+    parks, signals = load_demo(rt.store, rt.settings, seed=seed)
+    if as_json:
+        _print_json({"parks": parks.as_dict(), "signals": signals.as_dict()})
+    else:
+        _report(parks, False)
+        _report(signals, False)
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(import_cli)
+    app.cli.add_command(demo_cmd)
+
+
+def _make_app() -> Flask:
+    return create_app()
+
+
+main = FlaskGroup(name="parkwacht", create_app=_make_app, add_default_commands=True,
+                  help="Parkwacht: risk mapping of Dutch holiday parks.")
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Settings: the one place where Parkwacht reads its configuration.
+
+Every setting comes from an environment variable ``PARKWACHT_<NAME>`` with a default
+that works on a fresh checkout (an embedded SQLite file under ``instance/``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Settings", "PROJECT_ROOT", "load_settings"]
+
+#: The checkout (or installation) root: the folder holding ``service/`` and ``geodata/``.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_sample_data() -> str:
+    """The real sample data lives beside the project, never inside it."""
+    candidate = PROJECT_ROOT.parent / "shared" / "data"
+    return str(candidate) if candidate.is_dir() else ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All run-time settings. Build with :func:`load_settings`; override with ``replace``."""
+
+    #: SQLAlchemy URL of the store. SQLite by default; PostgreSQL+PostGIS is supported by the schema.
+    database_url: str = ""
+    #: Folder for the SQLite file, caches and other instance data.
+    instance_dir: str = str(PROJECT_ROOT / "instance")
+    #: Folder with the real sample data (empty: not available).
+    sample_data: str = field(default_factory=_default_sample_data)
+    #: A located signal outside every park is assigned to the nearest park within this distance.
+    nearby_distance_m: float = 250.0
+    #: The risk model file (factors, weights, thresholds).
+    model_path: str = str(PROJECT_ROOT / "geodata" / "model.toml")
+    #: Basemap of the web maps: ``pdok``, ``osm`` or ``none`` (offline).
+    basemap: str = "pdok"
+    #: Rows read per chunk when importing; bounds memory for files larger than memory.
+    import_chunk_rows: int = 200_000
+    #: Longest park or signal name accepted; longer names are rejected, not cut.
+    max_name_length: int = 200
+    #: Secret for signing web sessions.
+    secret_key: str = "dev-only-change-me"
+    #: Seed of the embedded demo region.
+    demo_seed: int = 20240601
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            db = Path(self.instance_dir) / "parkwacht.db"
+            object.__setattr__(self, "database_url", f"sqlite:///{db}")
+        if self.basemap not in {"pdok", "osm", "none"}:
+            raise ValueError(f"PARKWACHT_BASEMAP must be pdok, osm or none, not {self.basemap!r}")
+        if self.nearby_distance_m < 0:
+            raise ValueError("PARKWACHT_NEARBY_DISTANCE_M must not be negative")
+
+    def with_overrides(self, **overrides: Any) -> "Settings":
+        """A copy with some settings changed (tests and the CLI use this)."""
+        return replace(self, **overrides)
+
+
+def _coerce(value: str, kind: type) -> Any:
+    if kind is int:
+        return int(value)
+    if kind is float:
+        return float(value)
+    return value
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read ``PARKWACHT_*`` variables from ``environ`` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    defaults = Settings.__dataclass_fields__
+    for f in fields(Settings):
+        raw = env.get(f"PARKWACHT_{f.name.upper()}")
+        if raw is None or raw == "":
+            continue
+        kind = type(defaults[f.name].default) if defaults[f.name].default is not None else str
+        if f.name == "sample_data":
+            kind = str
+        try:
+            values[f.name] = _coerce(raw, kind)
+        except ValueError as exc:
+            raise ValueError(f"PARKWACHT_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
+    values.update(overrides)
+    return Settings(**values)

@@ -1,0 +1,106 @@
+"""The store: one engine, its migrations, and the few queries everybody needs."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy.engine import Connection, Engine
+
+from . import schema
+
+__all__ = ["Store", "ParkGeometries"]
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets the web read while an import or a score run writes; foreign keys are off by default.
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+class ParkGeometries:
+    """Park ids with their RD geometries, as arrays (what the spatial index is built from)."""
+
+    def __init__(self, ids: np.ndarray, geoms: np.ndarray) -> None:
+        self.ids = ids
+        self.geoms = geoms
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class Store:
+    """Access to the database behind Parkwacht (SQLite file by default, PostgreSQL+PostGIS as option)."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = sa.create_engine(url, echo=echo, future=True)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    # -- schema -----------------------------------------------------------------------------------
+    def alembic_config(self) -> AlembicConfig:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        cfg.attributes["engine"] = self.engine
+        return cfg
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` through the Alembic migrations."""
+        command.upgrade(self.alembic_config(), revision)
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(sa.text("select version_num from alembic_version")).scalar()
+
+    # -- transactions ----------------------------------------------------------------------------
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One transaction: everything inside is committed together or not at all."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    # -- common reads ----------------------------------------------------------------------------
+    def count(self, table: sa.Table) -> int:
+        with self.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+    def park_geometries(self, conn: Connection | None = None) -> ParkGeometries:
+        """All parks' ids and RD geometries, ordered by id."""
+        query = sa.select(schema.parks.c.id, schema.parks.c.geom_wkb).order_by(schema.parks.c.id)
+        if conn is None:
+            with self.connect() as own:
+                rows = own.execute(query).all()
+        else:
+            rows = conn.execute(query).all()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        geoms = shapely.from_wkb([r[1] for r in rows]) if rows else np.empty(0, dtype=object)
+        return ParkGeometries(ids, np.asarray(geoms, dtype=object))
+
+    def dispose(self) -> None:
+        self.engine.dispose()

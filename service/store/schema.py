@@ -1,0 +1,187 @@
+"""The tables of the store (SQLAlchemy Core).
+
+Geometry is kept in EPSG:28992 as WKB with its bounding box in plain columns, so the same schema runs on
+SQLite without extensions and on PostgreSQL (where PostGIS can add a geometry column from the WKB).
+Signals keep their RD coordinates as two floats: points need nothing more and bulk inserts stay cheap.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+__all__ = [
+    "metadata",
+    "parks",
+    "signals",
+    "import_batches",
+    "rejected_rows",
+    "import_changes",
+    "score_runs",
+    "park_scores",
+    "PARK_KINDS",
+    "SIGNAL_TYPES",
+    "ASSIGNMENTS",
+]
+
+#: Park kinds, after TOP10NL "functioneel gebied".
+PARK_KINDS = ("bungalowpark", "camping", "caravanpark", "unknown")
+#: Signal types Parkwacht takes in.
+SIGNAL_TYPES = (
+    "permit",
+    "ownership_change",
+    "inspection",
+    "registration",
+    "complaint",
+    "incident",
+    "bibob",
+    "energy_anomaly",
+    "other",
+)
+#: How a signal got its park.
+ASSIGNMENTS = ("explicit", "inside", "nearby", "unassigned")
+
+naming = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=naming)
+
+_json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+_now = sa.func.current_timestamp()
+
+import_batches = sa.Table(
+    "import_batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # parks | signals
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("filename", sa.String(500)),
+    sa.Column("preset", sa.String(50)),
+    sa.Column("status", sa.String(16), nullable=False),  # running | done | failed
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("read", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("stored", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unchanged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rejected", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text),
+    sa.Column("options", _json),
+)
+
+rejected_rows = sa.Table(
+    "rejected_rows",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("row_number", sa.Integer, nullable=False),
+    sa.Column("field", sa.String(100)),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("raw", _json),
+    sa.Index("ix_rejected_rows_batch", "batch_id", "row_number"),
+)
+
+import_changes = sa.Table(
+    "import_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("entity", sa.String(16), nullable=False),  # park | signal
+    sa.Column("entity_id", sa.Integer, nullable=False),
+    sa.Column("source_id", sa.String(200), nullable=False),
+    sa.Column("changes", _json, nullable=False),  # {field: [old, new]}
+    sa.Index("ix_import_changes_batch", "batch_id"),
+)
+
+parks = sa.Table(
+    "parks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("source_id", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(200)),
+    sa.Column("kind", sa.String(20), nullable=False, server_default="unknown"),
+    sa.Column("municipality_code", sa.String(6)),
+    sa.Column("municipality_name", sa.String(100)),
+    sa.Column("province", sa.String(50)),
+    sa.Column("unit_count", sa.Integer),
+    sa.Column("area_m2", sa.Float, nullable=False),
+    sa.Column("operator", sa.String(200)),
+    sa.Column("takeover_year", sa.Integer),
+    sa.Column("attributes", _json),
+    sa.Column("geom_wkb", sa.LargeBinary, nullable=False),  # EPSG:28992
+    sa.Column("minx", sa.Float, nullable=False),
+    sa.Column("miny", sa.Float, nullable=False),
+    sa.Column("maxx", sa.Float, nullable=False),
+    sa.Column("maxy", sa.Float, nullable=False),
+    sa.Column("row_hash", sa.String(40), nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.UniqueConstraint("source", "source_id", name="uq_parks_source_id"),
+    sa.CheckConstraint("kind in ('bungalowpark','camping','caravanpark','unknown')", name="kind"),
+    sa.Index("ix_parks_municipality", "municipality_code"),
+    sa.Index("ix_parks_bbox", "minx", "miny", "maxx", "maxy"),
+)
+
+signals = sa.Table(
+    "signals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("source_id", sa.String(200), nullable=False),
+    sa.Column("type", sa.String(20), nullable=False),
+    sa.Column("subtype", sa.String(100)),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("x", sa.Float),  # EPSG:28992
+    sa.Column("y", sa.Float),
+    sa.Column("park_id", sa.Integer, sa.ForeignKey("parks.id", ondelete="SET NULL")),
+    sa.Column("assignment", sa.String(12), nullable=False),
+    sa.Column("distance_m", sa.Float),
+    sa.Column("attributes", _json),
+    sa.Column("row_hash", sa.String(40), nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.UniqueConstraint("source", "source_id", name="uq_signals_source_id"),
+    sa.CheckConstraint(
+        "assignment in ('explicit','inside','nearby','unassigned')", name="assignment"
+    ),
+    sa.Index("ix_signals_park_date", "park_id", "date"),
+    sa.Index("ix_signals_type_date", "type", "date"),
+)
+
+score_runs = sa.Table(
+    "score_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("model_version", sa.String(50), nullable=False),
+    sa.Column("model_hash", sa.String(64), nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # running | published | superseded | failed
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("input_counts", _json),
+    sa.Column("timings", _json),
+    sa.Column("error", sa.Text),
+)
+
+park_scores = sa.Table(
+    "park_scores",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("score_runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("park_id", sa.Integer, sa.ForeignKey("parks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("risk_class", sa.String(10), nullable=False),
+    sa.Column("themes", _json),
+    sa.Column("factors", _json),
+    sa.Column("freshness", _json),
+    sa.Column("change", sa.Float),
+    sa.Column("hotspot", sa.String(5)),
+    sa.Column("hotspot_p", sa.Float),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Index("ix_park_scores_park", "park_id", "run_id"),
+)
