@@ -7,6 +7,7 @@ memory for files larger than memory.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,10 @@ from pyproj import CRS
 
 from .errors import FileRefused
 
-__all__ = ["Chunk", "Source", "open_source", "frame_source", "TABULAR_SUFFIXES"]
+__all__ = ["Chunk", "Source", "open_source", "frame_source", "TABULAR_SUFFIXES", "MALFORMED_MARK"]
+
+#: First-column marker of a placeholder row standing in for a malformed CSV line.
+MALFORMED_MARK = "\x00malformed:"
 
 TABULAR_SUFFIXES = {".csv", ".tsv", ".txt"}
 GEO_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}
@@ -80,21 +84,39 @@ def _open_tabular(path: Path, crs: str | None, encoding: str) -> Source:
     if not columns or all(c.startswith("Unnamed") for c in columns):
         raise FileRefused(f"{path.name} has no header row")
 
+    def frames(chunk_rows: int, tolerant: bool) -> Iterator[pd.DataFrame]:
+        options: dict = dict(sep=sep, dtype=str, keep_default_na=False, na_filter=False, chunksize=chunk_rows,
+                             encoding=encoding, encoding_errors="surrogateescape", quoting=csv.QUOTE_MINIMAL)
+        if tolerant:
+            # A malformed line becomes a marked placeholder row, so it is rejected with its own row number.
+            def mark(fields: list[str]) -> list[str]:
+                return [MALFORMED_MARK + json.dumps(fields)] + [""] * (len(columns) - 1)
+
+            options.update(engine="python", on_bad_lines=mark)
+        return pd.read_csv(path, **options)
+
     def reader(chunk_rows: int) -> Iterator[Chunk]:
         first = 1
         try:
-            it = pd.read_csv(
-                path, sep=sep, dtype=str, keep_default_na=False, na_filter=False, chunksize=chunk_rows,
-                encoding=encoding, encoding_errors="surrogateescape", quoting=csv.QUOTE_MINIMAL,
-                skipinitialspace=False,
-            )
-            for frame in it:
+            for frame in frames(chunk_rows, tolerant=False):
                 frame.columns = columns
                 frame.index = pd.RangeIndex(first, first + len(frame))
                 yield Chunk(first, frame)
                 first += len(frame)
-        except pd.errors.ParserError as exc:
-            raise FileRefused(f"{path.name} could not be parsed as CSV near data row {first}: {exc}") from exc
+            return
+        except pd.errors.ParserError:
+            pass  # a malformed line: read the rest again with the tolerant (slower) parser
+        seen = 0
+        for frame in frames(chunk_rows, tolerant=True):
+            frame.columns = columns
+            if seen + len(frame) < first:  # already handed out by the fast parser
+                seen += len(frame)
+                continue
+            frame = frame.iloc[first - 1 - seen:]
+            seen += first - 1 - seen + len(frame)
+            frame.index = pd.RangeIndex(first, first + len(frame))
+            yield Chunk(first, frame)
+            first += len(frame)
 
     return Source(path.name, columns, _normalise_crs(crs), False, _reader=reader)
 

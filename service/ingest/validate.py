@@ -21,7 +21,7 @@ from .. import geo
 from ..store.schema import PARK_KINDS, SIGNAL_TYPES
 from .errors import FileRefused
 from .presets import TOPIC_PATTERNS, Preset
-from .readers import Chunk
+from .readers import MALFORMED_MARK, Chunk
 
 __all__ = [
     "Rejections",
@@ -85,7 +85,11 @@ class Rejections:
         raw = chunk.frame.iloc[bad]
         out = []
         for pos, (_, row) in zip(bad, raw.iterrows()):
-            raw_row = {str(k): _json_safe(v) for k, v in row.items()}
+            first = row.iloc[0] if len(row) else None
+            if isinstance(first, str) and first.startswith(MALFORMED_MARK):
+                raw_row = {"fields": [_json_safe(v) for v in json.loads(first.removeprefix(MALFORMED_MARK))]}
+            else:
+                raw_row = {str(k): _json_safe(v) for k, v in row.items()}
             if chunk.geometry is not None:
                 g = chunk.geometry[pos]
                 raw_row["geometry"] = None if g is None else _truncate(g.wkt, 2000)
@@ -136,6 +140,21 @@ def _text(series: pd.Series | None, n: int) -> pd.Series:
     out = series.astype(object).where(series.notna(), "")
     out = out.map(lambda v: v if isinstance(v, str) else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
     return out.str.replace(_CONTROL, "", regex=True).str.strip()
+
+
+def _check_malformed(frame: pd.DataFrame, rej: Rejections) -> None:
+    """Placeholder rows for CSV lines with the wrong number of fields (see the reader)."""
+    if frame.empty or frame.columns[0] is None:
+        return
+    first = frame.iloc[:, 0].astype(str)
+    bad = first.str.startswith(MALFORMED_MARK).to_numpy()
+    if bad.any():
+        fields = first.str.removeprefix(MALFORMED_MARK)
+        n_cols = len(frame.columns)
+        rej.add(bad, None, fields.map(
+            lambda f: f"row has {len(json.loads(f)) if f.startswith('[') else '?'} fields where the header has "
+                      f"{n_cols}; quote values that contain the separator"
+        ).to_numpy())
 
 
 def _check_utf8(frame: pd.DataFrame, rej: Rejections, encoding_hint: bool) -> None:
@@ -251,6 +270,7 @@ def validate_parks(chunk: Chunk, ctx: ParkContext) -> tuple[pd.DataFrame, list[d
     n = len(frame)
     rej = Rejections(n)
     rows = np.arange(chunk.first_row, chunk.first_row + n)
+    _check_malformed(frame, rej)
     _check_utf8(frame, rej, encoding_hint=False)
     col = lambda target: _column(frame, ctx.preset, target, ctx.overrides)  # noqa: E731
 
@@ -392,6 +412,7 @@ def validate_signals(chunk: Chunk, ctx: SignalContext) -> tuple[pd.DataFrame, li
     n = len(frame)
     rej = Rejections(n)
     rows = np.arange(chunk.first_row, chunk.first_row + n)
+    _check_malformed(frame, rej)
     _check_utf8(frame, rej, ctx.encoding_hint)
     col = lambda target: _column(frame, ctx.preset, target, ctx.overrides)  # noqa: E731
 
