@@ -6,8 +6,8 @@ signals. The latent risk is the ground truth for evaluating a scoring model and 
 into the store.
 
 Everything derives from one ``numpy.random.default_rng(seed)``: the same seed gives the same output, byte
-for byte, on any day. Parks, names, operators and municipalities are fictional (the municipality codes are
-real CBS codes so validation accepts them). No personal traits of any kind are generated.
+for byte, on any day. Parks, names and operators are fictional; the municipalities carry their real CBS code
+and name, but their borders here are made up. No personal traits of any kind are generated.
 """
 from __future__ import annotations
 
@@ -325,7 +325,7 @@ class _Builder:
 
         observable = _zscore(1.5 * (~has_op) + 0.8 * _zscore(2020.0 - self.built)
                              + 0.4 * _zscore(np.log1p(self.units)))
-        score = 0.5 * field + 0.35 * observable + 0.79 * rng.normal(size=n)
+        score = 0.55 * field + 0.35 * observable + 0.76 * rng.normal(size=n)
         ranks = np.empty(n)
         ranks[np.argsort(score, kind="stable")] = np.arange(n)
         self.risk = np.round(_beta_mix_quantiles((ranks + rng.random(n)) / n), 6)
@@ -371,6 +371,7 @@ class _Builder:
         return names
 
     def parks_frame(self) -> gpd.GeoDataFrame:
+        """The parks as the store would import them; municipalities follow from the nearest seat."""
         seats = np.array([(m[2], m[3]) for m in MUNICIPALITIES])
         muni = np.argmin(np.hypot(self.centre[:, [0]] - seats[:, 0], self.centre[:, [1]] - seats[:, 1]), axis=1)
         self.muni = muni
@@ -438,7 +439,9 @@ class _Builder:
         ring = poly.exterior
         got: list[np.ndarray] = []
         need = k
-        while need > 0:
+        for _ in range(10_000):
+            if need <= 0:
+                break
             m = need + 4
             edge = shapely.get_coordinates(shapely.line_interpolate_point(ring, rng.random(m), normalized=True))
             ray = edge - self.centre[i]
@@ -450,6 +453,8 @@ class _Builder:
             ok &= shapely.distance(poly, shapely.points(xy)) < max_m
             got.append(xy[ok][:need])
             need -= len(got[-1])
+        else:
+            raise RuntimeError(f"no room around park {self.ids[i]} for a point outside every park")
         return np.concatenate(got)
 
     def locate(self, i: int, k: int, outside_share: float, max_m: float) -> np.ndarray:
@@ -469,9 +474,11 @@ class _Builder:
             self.records.append((int(off), stype, items[j][0], x, y, ref, items[j][1]))
 
     def poisson(self, rate_per_year: float) -> int:
+        """How many events a yearly rate gives over the whole window."""
         return int(self.rng.poisson(rate_per_year * self.years))
 
     def pick(self, options: tuple[str, ...], p: list[float] | None = None) -> str:
+        """One option, uniformly or by (unnormalised) weights."""
         if p is None:
             return options[int(self.rng.integers(len(options)))]
         w = np.asarray(p, dtype=float)
@@ -479,10 +486,12 @@ class _Builder:
 
     # One (subtype, attributes) per signal type, given the latent risk r of the park behind it.
     def complaint(self, r: float) -> tuple[str, dict[str, Any]]:
+        """Troubled parks draw relatively more 'overlast' than noise or litter complaints."""
         sub = self.pick(("overlast", "afval", "geluid"), [0.3 + 0.5 * r, 0.3, 0.35])
         return sub, {"channel": self.pick(_CHANNELS)}
 
     def incident(self, r: float, sub: str | None = None) -> tuple[str, dict[str, Any]]:
+        """A police report, cannabis farm or dumped drug waste; ``sub`` fixes which."""
         rng = self.rng
         sub = sub or self.pick(("politie_melding", "drugsafval"), [0.9, 0.1])
         if sub == "politie_melding":
@@ -492,10 +501,12 @@ class _Builder:
         return sub, {"containers": int(rng.integers(1, 30))}
 
     def energy(self, r: float) -> tuple[str, dict[str, Any]]:
+        """Excess use reported by the grid operator: large where cultivation is likely."""
         excess = math.exp(self.rng.normal(math.log(2_500 + 40_000 * r ** 3), 0.6))
         return "netbeheerder", {"excess_kwh": int(round(excess))}
 
     def permit(self, r: float, unit_count: int) -> tuple[str, dict[str, Any]]:
+        """Permits to live in a holiday home ('bewoning') cluster in troubled parks."""
         sub = self.pick(tuple(_PERMIT_TITLES), [0.6, 0.4, 0.04 + 0.6 * r ** 2])
         title = self.pick(_PERMIT_TITLES[sub])
         if unit_count > 0 and self.rng.random() < 0.7:
@@ -503,9 +514,11 @@ class _Builder:
         return sub, {"title": title}
 
     def other(self) -> tuple[str | None, dict[str, Any]]:
+        """Background noise: signals that say nothing about risk."""
         return None, {"note": self.pick(_OTHER_NOTES)}
 
     def sale(self, r: float) -> tuple[str, dict[str, Any]]:
+        """A chalet sale; company buyers and quick resales are more common in troubled parks."""
         rng = self.rng
         buyer = "company" if rng.random() < 0.12 + 0.5 * r else "private"
         resale: int | None = None
@@ -514,6 +527,7 @@ class _Builder:
         return "chalet_sale", {"buyer_kind": buyer, "resale_within_months": resale}
 
     def inspection_attrs(self, i: int, r: float, p_violation: float) -> dict[str, Any]:
+        """An inspection outcome; a violation always names at least one category."""
         rng = self.rng
         violation = bool(rng.random() < p_violation)
         cats: list[str] = []
@@ -574,8 +588,8 @@ class _Builder:
             lo = max(0, (dt.date(year, 1, 1) - self.start).days)
             hi = min(self.ndays - 1, (dt.date(year, 12, 31) - self.start).days)
             off = np.array([int(rng.integers(lo, hi + 1))])
-            self.add(off, "ownership_change", [("park_takeover", {"buyer_kind": "company", "resale_within_months": None})],
-                     self.locate(i, 1, 0, 0), ref)
+            takeover = ("park_takeover", {"buyer_kind": "company", "resale_within_months": None})
+            self.add(off, "ownership_change", [takeover], self.locate(i, 1, 0, 0), ref)
 
         k = self.poisson((1.9 + 1.4 * r) * s)
         self.add(self.days(k, trend), "permit", [self.permit(r, units) for _ in range(k)],
@@ -586,8 +600,8 @@ class _Builder:
                  self.locate(i, k, 0.3, NEARBY_MAX_M), ref)
 
         k = self.poisson((1.0 + 9.0 * r ** 2) * s ** 0.8)
-        self.add(self.days(k, trend, season=0.3), "incident", [self.incident(r, "politie_melding") for _ in range(k)],
-                 self.locate(i, k, 0.15, NEARBY_MAX_M), ref)
+        police = [self.incident(r, "politie_melding") for _ in range(k)]
+        self.add(self.days(k, trend, season=0.3), "incident", police, self.locate(i, k, 0.15, NEARBY_MAX_M), ref)
         k = self.poisson(0.6 * r ** 4 * s ** 0.5)
         self.add(self.days(k, trend), "incident", [self.incident(r, "hennepkwekerij") for _ in range(k)],
                  self.locate(i, k, 0, 0), ref)
@@ -606,11 +620,13 @@ class _Builder:
                  self.locate(i, k, 0, 0), ref)
 
         k = self.poisson(0.9 * s ** 0.5)
-        self.add(self.days(k), "other", [self.other() for _ in range(k)], self.locate(i, k, 0.2, NEARBY_MAX_M), ref)
+        self.add(self.days(k), "other", [self.other() for _ in range(k)],
+                 self.locate(i, k, 0.2, NEARBY_MAX_M), ref)
 
     def loose_signal(self, r: float) -> tuple[str, str | None, dict[str, Any]]:
         """A signal without a park reference: the kinds a municipality gets about a location."""
-        stype = self.pick(("complaint", "incident", "energy_anomaly", "other", "permit"), [0.45, 0.25, 0.1, 0.12, 0.08])
+        stype = self.pick(("complaint", "incident", "energy_anomaly", "other", "permit"),
+                          [0.45, 0.25, 0.1, 0.12, 0.08])
         if stype == "complaint":
             sub, attrs = self.complaint(r)
         elif stype == "incident":
@@ -637,7 +653,9 @@ class _Builder:
         minx, miny, maxx, maxy = BOX
         far: list[np.ndarray] = []
         need = n_far
-        while need > 0:
+        for _ in range(10_000):
+            if need <= 0:
+                break
             m = 2 * need + 8
             xy = np.round(np.column_stack([rng.uniform(minx, maxx, m), rng.uniform(miny, maxy, m)]), 1)
             hit, _ = self.tree.query(shapely.points(xy), predicate="dwithin", distance=_FAR_MIN_M)
@@ -645,11 +663,14 @@ class _Builder:
             ok[hit] = False
             far.append(xy[ok][:need])
             need -= len(far[-1])
+        else:
+            raise RuntimeError("the demo region has no room far from every park; lower n_parks")
         for x, y in (np.concatenate(far) if far else np.zeros((0, 2))):
             stype, sub, attrs = self.loose_signal(0.1)
             self.records.append((int(self.days(1)[0]), stype, sub, float(x), float(y), None, attrs))
 
     def signals_frame(self) -> pd.DataFrame:
+        """All signals, ordered by date and numbered in that order (so date, source_id is sorted)."""
         self.quarter_ends = [
             (d - self.start).days
             for year in range(self.start.year, self.end.year + 1)
@@ -659,7 +680,8 @@ class _Builder:
         for i in range(self.n):
             self.park_signals(i)
         self.loose_signals()
-        order = sorted(range(len(self.records)), key=lambda j: self.records[j][0])  # stable: ties keep build order
+        # sorted() is stable: signals on one day keep the order they were built in.
+        order = sorted(range(len(self.records)), key=lambda j: self.records[j][0])
         recs = [self.records[j] for j in order]
         return pd.DataFrame({
             "source_id": [f"DEMO-S{j + 1:06d}" for j in range(len(recs))],

@@ -295,7 +295,8 @@ def test_attributes_follow_their_schema(signals: pd.DataFrame, parks) -> None:
         assert set(a) == {"residents"} and type(a["residents"]) is int and a["residents"] >= 0
     for a in attrs("ownership_change"):
         assert a["buyer_kind"] in {"company", "private"}
-        assert a["resale_within_months"] is None or (type(a["resale_within_months"]) is int and a["resale_within_months"] >= 1)
+        resale = a["resale_within_months"]
+        assert resale is None or (type(resale) is int and 1 <= resale <= 36)
     assert all(a["outcome"] in {"no_risk", "minor_risk", "serious_risk"} for a in attrs("bibob"))
     assert all(type(a["excess_kwh"]) is int and a["excess_kwh"] > 0 for a in attrs("energy_anomaly"))
     assert all(isinstance(a["title"], str) and a["title"] for a in attrs("permit"))
@@ -307,12 +308,14 @@ def test_no_personal_traits_anywhere(region: DemoRegion) -> None:
         assert not [c for c in frame.columns if TRAITS.search(str(c))]
     keys = {k for a in region.signals["attributes"] for k in a}
     assert keys and not [k for k in keys if TRAITS.search(k)]
-    assert not TRAITS.search(str(region.latent_risk.name)) and not TRAITS.search(str(region.latent_risk.index.name))
+    assert not TRAITS.search(f"{region.latent_risk.name} {region.latent_risk.index.name}")
 
 
 # -- signals carry the hidden risk ------------------------------------------------------------------
 def _per_park(signals: pd.DataFrame, risk: pd.Series, mask: pd.Series) -> pd.Series:
-    return signals.loc[mask & signals["park_ref"].notna(), "park_ref"].value_counts().reindex(risk.index, fill_value=0)
+    """Signals per park (by park_ref) that match ``mask``, zero for parks without any."""
+    refs = signals.loc[mask & signals["park_ref"].notna(), "park_ref"]
+    return refs.value_counts().reindex(risk.index, fill_value=0)
 
 
 def test_risky_parks_have_more_violations(region: DemoRegion) -> None:
@@ -336,7 +339,8 @@ def test_risk_driven_signals_follow_latent_risk(region: DemoRegion) -> None:
         assert count[top].mean() > 2 * count[bottom].mean(), stype
     drugs = _per_park(s, risk, s["subtype"].isin(["hennepkwekerij", "drugsafval"]))
     assert drugs[top].sum() > drugs[bottom].sum()
-    residents = s[s["type"] == "registration"].assign(residents=lambda f: f["attributes"].map(lambda a: a["residents"]))
+    reg = s[s["type"] == "registration"]
+    residents = reg.assign(residents=reg["attributes"].map(lambda a: a["residents"]))
     first, last = residents["date"].min(), residents["date"].max()
     per_park = residents.pivot_table(index="park_ref", columns="date", values="residents")
     units = region.parks.set_index("source_id")["unit_count"]

@@ -33,6 +33,7 @@ class Unprocessable(ApiError):
     title = "Nothing could be stored"
 
 
-def problem_response(status: int, title: str, detail: str, **extra: Any) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+def problem_response(status: int, title: str, detail: str, extra: dict[str, Any] | None = None) -> Response:
+    """A problem document; ``extra`` members never override the standard ones."""
+    body = {**(extra or {}), "type": "about:blank", "title": title, "status": status, "detail": detail}
     return Response(json.dumps(body), status=status, mimetype="application/problem+json")

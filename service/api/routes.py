@@ -19,7 +19,7 @@ MAX_SIGNALS_PER_REQUEST = 10_000
 
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError) -> Response:
-    return problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+    return problem_response(exc.status, exc.title, exc.detail, exc.extra)
 
 
 @bp.errorhandler(HTTPException)
@@ -85,6 +85,7 @@ def post_signals() -> tuple[Response, int]:
     payload["ids"] = result.signal_ids
     payload["rejected_rows"] = rejected_rows(rt.store, result.batch_id)
     if result.stored == 0 and result.rejected:
+        payload["import_status"] = payload.pop("status")
         raise Unprocessable("every signal was rejected; see rejected_rows", **payload)
     return jsonify(payload), (201 if result.stored else 200)
 

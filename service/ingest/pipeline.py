@@ -236,6 +236,7 @@ def import_parks(store: Store, path: str | Path, *, settings: Settings, preset: 
                  encoding: str | None = None) -> ImportResult:
     """Import park polygons from a geodata file (or a CSV with a WKT column)."""
     path = Path(path)
+    get_preset(preset, "parks")  # an unknown preset is refused before the file is opened
     source = source or (preset if preset and preset != "default" else path.stem)
     options = {"preset": preset, "layer": layer, "crs": crs, "id_column": id_column, "mapping": mapping}
     try:
@@ -431,6 +432,7 @@ def import_signals(store: Store, path: str | Path, *, settings: Settings, signal
                    encoding: str | None = None, index: ParkIndex | None = None) -> ImportResult:
     """Import signals from CSV/TSV (lon/lat, x/y with ``crs``, or WKT), GeoJSON or GeoPackage."""
     path = Path(path)
+    get_preset(preset, "signals")
     source = source or path.stem
     options = {"type": signal_type, "preset": preset, "layer": layer, "crs": crs, "mapping": mapping,
                "encoding": encoding}
@@ -452,19 +454,40 @@ def import_signal_frame(store: Store, frame: pd.DataFrame, *, settings: Settings
                                  settings=settings, options={"from": "frame"}, index=index, encoding_hint=False)
 
 
+def _geojson_geometry(value: Any, row: int) -> Any:
+    if value is None:
+        return None
+    try:
+        return shapely.geometry.shape(value)
+    except Exception as exc:  # shapely raises several kinds for malformed GeoJSON
+        raise FileRefused(f"signal {row} has a geometry that is not valid GeoJSON ({exc})") from exc
+
+
+def _as_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
+
+
 def import_signal_records(store: Store, records: list[dict[str, Any]], *, settings: Settings,
                           source: str, crs: str | None = None, index: ParkIndex | None = None,
                           name: str = "api") -> ImportResult:
     """Import signals given as dicts (the JSON API); geometry may be given as GeoJSON ``geometry``."""
-    frame = pd.DataFrame.from_records(records) if records else pd.DataFrame({"date": []})
+    frame = pd.DataFrame(records, dtype=object) if records else pd.DataFrame({"date": []}, dtype=object)
     geometry = None
     if "geometry" in frame.columns:
-        geometry = np.array([shapely.geometry.shape(g) if isinstance(g, dict) else None
-                             for g in frame.pop("geometry")], dtype=object)
+        geometry = np.array([_geojson_geometry(g, i) for i, g in enumerate(frame.pop("geometry"), start=1)],
+                            dtype=object)
         crs = crs or "EPSG:4326"
-    for col in frame.columns:  # API values arrive typed; validation reads text like a file
+    for col in frame.columns:  # API values arrive typed; validation reads text, as from a file
         if col != "attributes":
-            frame[col] = frame[col].map(lambda v: "" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) and col != "categories" else (";".join(map(str, v)) if isinstance(v, list) else str(v))))
+            frame[col] = frame[col].map(_as_text)
     src = frame_source(name, frame, crs=crs, geometry=geometry)
     return _import_signal_source(store, src, source=source, preset_name=None, signal_type=None, mapping=None,
                                  settings=settings, options={"from": name}, index=index, encoding_hint=False)
