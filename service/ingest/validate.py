@@ -138,8 +138,12 @@ def _text(series: pd.Series | None, n: int) -> pd.Series:
     if series is None:
         return pd.Series([""] * n, dtype=object)
     out = series.astype(object).where(series.notna(), "")
-    out = out.map(lambda v: v if isinstance(v, str) else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
-    return out.str.replace(_CONTROL, "", regex=True).str.strip()
+    if pd.api.types.infer_dtype(out, skipna=False) != "string":  # CSV columns are text already: skip the map
+        out = out.map(lambda v: v if isinstance(v, str) else
+                      (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
+    if out.str.contains(_CONTROL, regex=True).any():
+        out = out.str.replace(_CONTROL, "", regex=True)
+    return out.str.strip()
 
 
 def _check_malformed(frame: pd.DataFrame, rej: Rejections) -> None:

@@ -239,3 +239,27 @@ def test_changed_signal_is_updated_and_the_change_recorded(store, settings, tmp_
         (change,) = conn.execute(sa.select(schema.import_changes)).all()
     assert change.changes["park_id"] == [two_parks["A"], two_parks["B"]]
     assert "x" in change.changes
+
+
+def test_bulk_path_stores_exactly_what_the_ordinary_path_stores(store, settings, tmp_path, two_parks, monkeypatch) -> None:
+    """Large loads skip RETURNING and SQLAlchemy's per-row processing; the stored rows must not differ."""
+    from service.ingest import pipeline
+
+    rows = [["s1", "inspection", "2024-03-01", RD_X + 5, RD_Y + 5, "yes", "drugs", "Caf\u00e9 \u20ac"],
+            ["s2", "complaint", "2024-03-02", RD_X + 300, RD_Y, "", "", ""],
+            ["s3", "complaint", "2024-03-03", RD_X + 9000, RD_Y, "", "", ""]]
+    header = ["source_id", "type", "date", "x", "y", "violation", "categories", "remark"]
+    path = write_csv(tmp_path / "s.csv", header, rows)
+    import_signals(store, path, settings=settings, crs="EPSG:28992", source="ordinary")
+    monkeypatch.setattr(pipeline, "RETURNING_LIMIT", 0)
+    import_signals(store, path, settings=settings, crs="EPSG:28992", source="bulk")
+    got = {}
+    for r in signals_in_store(store):
+        key = (r.pop("source"), r["source_id"])
+        for k in ("id", "batch_id", "created_at"):
+            r.pop(k)
+        got[key] = r
+    for sid in ("s1", "s2", "s3"):
+        assert got[("bulk", sid)] == got[("ordinary", sid)]
+    assert got[("bulk", "s1")]["date"] == dt.date(2024, 3, 1)
+    assert got[("bulk", "s1")]["attributes"] == {"violation": True, "categories": ["drugs"], "remark": "Café €"}
