@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 
+import shapely
 import sqlalchemy as sa
 
 from .config import Settings
@@ -16,26 +17,43 @@ __all__ = ["Runtime"]
 class Runtime:
     """What a running Parkwacht holds besides its configuration.
 
-    The park index is built once and kept current: a new import of parks (by this or another process)
-    changes the parks' version, and the next lookup rebuilds the index from the store.
+    The park index is built once and then kept current without a full rebuild: parks added or changed
+    in the store since the last look (by this or another process) are added to the index's overlay.
+    Only a removal of parks, which the store never does on import, forces a rebuild.
     """
 
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
         self.store = store or Store(settings.database_url)
         self._index: ParkIndex | None = None
-        self._index_version: tuple | None = None
+        self._seen: tuple[int, object] | None = None  # (park count, latest updated_at)
         self._lock = threading.Lock()
+        self.index_rebuilds = 0
 
-    def parks_version(self) -> tuple:
+    def _parks_state(self) -> tuple[int, object]:
         p = schema.parks
         with self.store.connect() as conn:
-            return tuple(conn.execute(sa.select(sa.func.count(), sa.func.max(p.c.id), sa.func.max(p.c.updated_at))).one())
+            # Timestamps compared as the database's own text: no driver round-trip changes their format.
+            count, latest = conn.execute(sa.select(sa.func.count(), sa.func.max(sa.cast(p.c.updated_at, sa.String)))).one()
+        return int(count), latest
 
     def park_index(self) -> ParkIndex:
-        version = self.parks_version()
+        """The park index, brought up to date with the store."""
+        state = self._parks_state()
         with self._lock:
-            if self._index is None or version != self._index_version:
+            if self._index is None or self._seen is None or state[0] < self._seen[0]:
                 self._index = build_park_index(self.store)
-                self._index_version = version
+                self.index_rebuilds += 1
+            elif state != self._seen:
+                self._apply_changes_since(self._seen[1])
+            self._seen = state
             return self._index
+
+    def _apply_changes_since(self, latest: object) -> None:
+        p = schema.parks
+        query = sa.select(p.c.id, p.c.geom_wkb)
+        if latest is not None:
+            query = query.where(sa.cast(p.c.updated_at, sa.String) >= latest)
+        with self.store.connect() as conn:
+            for park_id, wkb in conn.execute(query):
+                self._index.add(park_id, shapely.from_wkb(wkb))  # type: ignore[union-attr]
