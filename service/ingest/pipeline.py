@@ -409,18 +409,23 @@ def _core_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _signal_rows(frame: pd.DataFrame, source: str, batch_id: int) -> list[dict[str, Any]]:
-    def nn(v: Any) -> Any:
-        return None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
+    """Row dicts for the store (plain Python values: None for missing, int park ids)."""
+    def floats(col: str) -> list[float | None]:
+        v = frame[col].to_numpy(dtype=float)
+        return np.where(np.isfinite(v), v, None).tolist()
 
-    parks = [None if p is None or p is pd.NA else int(p) for p in frame["park_id"].tolist()]
+    park = frame["park_id"].to_numpy(dtype="float64", na_value=np.nan)
+    parks = np.where(np.isfinite(park), park, None).tolist()
+    parks = [None if p is None else int(p) for p in parks]
+    subtypes = [None if v is None or v is pd.NA or v == "" else v for v in frame["subtype"].tolist()]
     return [
-        {"source": source, "source_id": sid, "type": typ, "subtype": nn(sub), "date": date, "x": nn(x), "y": nn(y),
-         "park_id": park, "assignment": asg, "distance_m": nn(dist), "attributes": attrs, "attributes_json": aj,
+        {"source": source, "source_id": sid, "type": typ, "subtype": sub, "date": date, "x": x, "y": y,
+         "park_id": park_id, "assignment": asg, "distance_m": dist, "attributes": attrs, "attributes_json": aj,
          "row_hash": h, "batch_id": batch_id}
-        for sid, typ, sub, date, x, y, park, asg, dist, attrs, aj, h in zip(
-            frame["source_id"], frame["type"], frame["subtype"], frame["date"], frame["x"].tolist(),
-            frame["y"].tolist(), parks, frame["assignment"], frame["distance_m"].tolist(), frame["attributes"],
-            frame["attributes_json"], frame["row_hash"])
+        for sid, typ, sub, date, x, y, park_id, asg, dist, attrs, aj, h in zip(
+            frame["source_id"].tolist(), frame["type"].tolist(), subtypes, frame["date"].tolist(), floats("x"),
+            floats("y"), parks, frame["assignment"].tolist(), floats("distance_m"), frame["attributes"].tolist(),
+            frame["attributes_json"].tolist(), frame["row_hash"].tolist())
     ]
 
 

@@ -71,11 +71,22 @@ class Rejections:
     def ok(self) -> np.ndarray:
         return pd.isna(self.reason)
 
-    def add(self, mask: np.ndarray, field_name: str | None, reason: str | np.ndarray) -> None:
+    def add(self, mask: np.ndarray, field_name: str | None,
+            reason: str | np.ndarray | Callable[[np.ndarray], list[str]]) -> None:
+        """Record ``reason`` for the rows in ``mask`` that have none yet.
+
+        ``reason`` is one text, an array aligned with the chunk, or a callable that phrases the reasons for
+        the given row positions only (so messages are built for the few bad rows, not the whole chunk).
+        """
         mask = np.asarray(mask, dtype=bool) & self.ok
         if not mask.any():
             return
-        self.reason[mask] = reason if isinstance(reason, str) else np.asarray(reason, dtype=object)[mask]
+        if isinstance(reason, str):
+            self.reason[mask] = reason
+        elif callable(reason):
+            self.reason[mask] = np.asarray(reason(np.flatnonzero(mask)), dtype=object)
+        else:
+            self.reason[mask] = np.asarray(reason, dtype=object)[mask]
         self.field[mask] = field_name
 
     def records(self, chunk: Chunk) -> list[dict[str, Any]]:
@@ -100,6 +111,11 @@ class Rejections:
                 "raw": raw_row,
             })
         return out
+
+
+def _each(values: pd.Series, phrase: Callable[[Any], str]) -> Callable[[np.ndarray], list[str]]:
+    """A lazy reason: ``phrase`` applied to the values at the rejected positions only."""
+    return lambda positions: [phrase(v) for v in values.iloc[positions]]
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -430,7 +446,7 @@ def validate_signals(chunk: Chunk, ctx: SignalContext) -> tuple[pd.DataFrame, li
             raise FileRefused("no signal type: pass --type TYPE or give the file a 'type' column")
         stype = _text(tcol, n).str.lower()
     unknown = ~stype.isin(SIGNAL_TYPES).to_numpy()
-    rej.add(unknown, "type", stype.map(lambda t: f"unknown signal type {t!r}; known: {', '.join(SIGNAL_TYPES)}").to_numpy())
+    rej.add(unknown, "type", _each(stype, lambda t: f"unknown signal type {t!r}; known: {', '.join(SIGNAL_TYPES)}"))
 
     # Date: required, parseable, not in the future.
     dcol = col("date")
@@ -439,9 +455,9 @@ def validate_signals(chunk: Chunk, ctx: SignalContext) -> tuple[pd.DataFrame, li
     dtext = _text(dcol, n)
     dates = _parse_dates(dtext)
     rej.add((dtext == "").to_numpy(), "date", "date is missing")
-    rej.add(dates.isna().to_numpy(), "date", dtext.map(lambda d: f"date {d!r} is not a date (use YYYY-MM-DD)").to_numpy())
+    rej.add(dates.isna().to_numpy(), "date", _each(dtext, lambda d: f"date {d!r} is not a date (use YYYY-MM-DD)"))
     future = (dates > pd.Timestamp(ctx.today)).fillna(False).to_numpy(dtype=bool)
-    rej.add(future, "date", dates.map(lambda d: f"date {d.date() if not pd.isna(d) else d} lies in the future").to_numpy())
+    rej.add(future, "date", _each(dates, lambda d: f"date {d.date() if not pd.isna(d) else d} lies in the future"))
 
     # Location: geometry, WKT, lon/lat or x/y, reprojected to RD and checked against the Netherlands.
     x = np.full(n, np.nan)
@@ -474,8 +490,8 @@ def validate_signals(chunk: Chunk, ctx: SignalContext) -> tuple[pd.DataFrame, li
             ta, tb = _text(ca, n), _text(cb, n)
             va, bad_a = _numbers(ta)
             vb, bad_b = _numbers(tb)
-            rej.add(bad_a, na, ta.map(lambda v: f"{na} {v!r} is not a number").to_numpy())
-            rej.add(bad_b, nb, tb.map(lambda v: f"{nb} {v!r} is not a number").to_numpy())
+            rej.add(bad_a, na, _each(ta, lambda v: f"{na} {v!r} is not a number"))
+            rej.add(bad_b, nb, _each(tb, lambda v: f"{nb} {v!r} is not a number"))
             rej.add((ta == "").to_numpy() & (tb != "").to_numpy(), na, f"{na} is missing while {nb} is given")
             rej.add((tb == "").to_numpy() & (ta != "").to_numpy(), nb, f"{nb} is missing while {na} is given")
             x, y = va, vb
@@ -520,12 +536,12 @@ def validate_signals(chunk: Chunk, ctx: SignalContext) -> tuple[pd.DataFrame, li
         rej.add(bad, "park_id", "park_id is not a number")
         has = np.isfinite(pv)
         missing = has & ~np.isin(np.where(has, pv, -1).astype(np.int64), np.fromiter(ctx.park_ids, dtype=np.int64))
-        rej.add(missing, "park_id", pt.map(lambda v: f"park_id {v} matches no park").to_numpy())
+        rej.add(missing, "park_id", _each(pt, lambda v: f"park_id {v} matches no park"))
         park[has] = pv[has].astype(np.int64)
     if pref_c is not None:
         rt = _text(pref_c, n)
         mapped = rt.map(lambda r: ctx.park_refs.get(r, -1) if r else -1).to_numpy(dtype=np.int64)
-        rej.add((rt != "").to_numpy() & (mapped < 0), "park_ref", rt.map(lambda r: f"park_ref {r!r} matches no park").to_numpy())
+        rej.add((rt != "").to_numpy() & (mapped < 0), "park_ref", _each(rt, lambda r: f"park_ref {r!r} matches no park"))
         park = np.where((park < 0) & (mapped >= 0), mapped, park)
     nowhere = ~np.isfinite(x) & (park < 0)
     rej.add(nowhere, "location", "no location and no park: give lon/lat, x/y, wkt or a park_id/park_ref")
@@ -536,23 +552,24 @@ def validate_signals(chunk: Chunk, ctx: SignalContext) -> tuple[pd.DataFrame, li
     vbool = vtext.map(lambda v: True if v in _TRUE else (False if v in _FALSE else None))
     is_insp = (stype == "inspection").to_numpy()
     rej.add(is_insp & vbool.isna().to_numpy(), "violation",
-            vtext.map(lambda v: f"inspection outcome violation must be yes or no, not {v!r}" if v else
-                      "inspection without outcome: give violation yes or no").to_numpy())
+            _each(vtext, lambda v: f"inspection outcome violation must be yes or no, not {v!r}" if v else
+                  "inspection without outcome: give violation yes or no"))
     ctext = _text(col("categories"), n)
     cats = ctext.map(lambda c: [p.strip().lower() for p in re.split(r"[;,|]", c) if p.strip()] if c else [])
     bad_cats = cats.map(lambda cs: [c for c in cs if c not in INSPECTION_CATEGORIES])
     rej.add(bad_cats.map(bool).to_numpy(), "categories",
-            bad_cats.map(lambda b: f"unknown inspection categories {b}; known: {', '.join(INSPECTION_CATEGORIES)}").to_numpy())
+            _each(bad_cats, lambda b: f"unknown inspection categories {b}; known: {', '.join(INSPECTION_CATEGORIES)}"))
     rtext = _text(col("residents"), n)
     residents, bad_res = _numbers(rtext)
     is_reg = (stype == "registration").to_numpy()
     rej.add(bad_res | (np.isfinite(residents) & ((residents < 0) | (residents != np.floor(residents)))),
             "residents", "residents must be a whole number of 0 or more")
     rej.add(is_reg & ~np.isfinite(residents), "residents", "registration without a resident count")
+    vlist, clist = vbool.tolist(), cats.tolist()
     for i in np.flatnonzero(is_insp):
-        if vbool.iat[i] is not None:
-            attrs_extra[i]["violation"] = bool(vbool.iat[i])
-            attrs_extra[i]["categories"] = cats.iat[i]
+        if vlist[i] is not None:
+            attrs_extra[i]["violation"] = bool(vlist[i])
+            attrs_extra[i]["categories"] = clist[i]
     for i in np.flatnonzero(np.isfinite(residents)):
         attrs_extra[i]["residents"] = int(residents[i])
     for i in np.flatnonzero(~pd.isna(loc_from)):
@@ -585,11 +602,11 @@ def validate_signals(chunk: Chunk, ctx: SignalContext) -> tuple[pd.DataFrame, li
             topics = [k for k, pat in TOPIC_PATTERNS.items() if pat.search(t)]
             if topics:
                 attrs[i]["topics"] = topics
-    for i in range(n):
+    for i, nm in enumerate(name.tolist()):
         if attrs_extra[i]:
             attrs[i].update(attrs_extra[i])
-        if name.iat[i]:
-            attrs[i]["name"] = name.iat[i]
+        if nm:
+            attrs[i]["name"] = nm
 
     ids = _source_ids(col("source_id"), lambda: _row_content(frame), n)
     _duplicates(ids, rows, ctx.seen_ids, rej)
