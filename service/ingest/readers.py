@@ -14,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
+import shapely
 from pyproj import CRS
 
 from .errors import FileRefused
@@ -85,7 +87,7 @@ def _open_tabular(path: Path, crs: str | None, encoding: str) -> Source:
         raise FileRefused(f"{path.name} has no header row")
 
     def frames(chunk_rows: int, tolerant: bool) -> Iterator[pd.DataFrame]:
-        options: dict = dict(sep=sep, dtype=str, keep_default_na=False, na_filter=False, chunksize=chunk_rows,
+        options: dict = dict(sep=sep, dtype=object, keep_default_na=False, na_filter=False, chunksize=chunk_rows,
                              encoding=encoding, encoding_errors="surrogateescape", quoting=csv.QUOTE_MINIMAL)
         if tolerant:
             # A malformed line becomes a marked placeholder row, so it is rejected with its own row number.
@@ -141,26 +143,25 @@ def _open_geo(path: Path, layer: str | None, crs: str | None, encoding: str | No
         raise FileRefused(f"{path.name} (layer {layer!r}) has no geometry column")
     use_crs = declared or given
     columns = [str(c) for c in info["fields"]]
-    total = int(info.get("features") or 0)
 
     def reader(chunk_rows: int) -> Iterator[Chunk]:
-        first = 0
-        while True:
-            try:
-                gdf = pyogrio.read_dataframe(
-                    path, layer=layer, skip_features=first, max_features=chunk_rows, encoding=encoding,
-                )
-            except Exception as exc:
-                raise FileRefused(f"{path.name}: reading rows from {first + 1} failed ({exc})") from exc
-            if len(gdf) == 0:
-                break
-            geoms = np.asarray(gdf.geometry.array, dtype=object)
-            frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-            frame.index = pd.RangeIndex(first + 1, first + 1 + len(frame))
-            yield Chunk(first + 1, frame, geoms)
-            first += len(gdf)
-            if total and first >= total:
-                break
+        # A true stream (GDAL → Arrow batches): large files are never held in memory whole.
+        first = 1
+        try:
+            with pyogrio.open_arrow(path, layer=layer, encoding=encoding, batch_size=chunk_rows) as (meta, stream):
+                geom_col = meta.get("geometry_name") or "wkb_geometry"
+                for batch in pa.RecordBatchReader.from_stream(stream):
+                    table = batch.to_pandas()
+                    wkb = table.pop(geom_col) if geom_col in table.columns else None
+                    geoms = np.asarray(shapely.from_wkb(wkb.to_numpy(), on_invalid="ignore"), dtype=object) \
+                        if wkb is not None else np.full(len(table), None, dtype=object)
+                    table.index = pd.RangeIndex(first, first + len(table))
+                    yield Chunk(first, table, geoms)
+                    first += len(table)
+        except FileRefused:
+            raise
+        except Exception as exc:  # GDAL errors surface as several pyogrio/Arrow exception types
+            raise FileRefused(f"{path.name}: reading rows from {first} failed ({exc})") from exc
 
     return Source(path.name, columns, use_crs, True, _reader=reader)
 

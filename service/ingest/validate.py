@@ -93,14 +93,16 @@ class Rejections:
         bad = np.flatnonzero(~self.ok)
         if len(bad) == 0:
             return []
-        raw = chunk.frame.iloc[bad]
+        columns = [str(c) for c in chunk.frame.columns]
+        # Plain Python values: a Series per row would coerce text (and choke on undecodable bytes).
+        values = chunk.frame.iloc[bad].to_numpy(dtype=object).tolist()
         out = []
-        for pos, (_, row) in zip(bad, raw.iterrows()):
-            first = row.iloc[0] if len(row) else None
+        for pos, row in zip(bad, values):
+            first = row[0] if row else None
             if isinstance(first, str) and first.startswith(MALFORMED_MARK):
                 raw_row = {"fields": [_json_safe(v) for v in json.loads(first.removeprefix(MALFORMED_MARK))]}
             else:
-                raw_row = {str(k): _json_safe(v) for k, v in row.items()}
+                raw_row = {k: _json_safe(v) for k, v in zip(columns, row)}
             if chunk.geometry is not None:
                 g = chunk.geometry[pos]
                 raw_row["geometry"] = None if g is None else _truncate(g.wkt, 2000)
@@ -166,10 +168,13 @@ def _check_malformed(frame: pd.DataFrame, rej: Rejections) -> None:
     """Placeholder rows for CSV lines with the wrong number of fields (see the reader)."""
     if frame.empty or frame.columns[0] is None:
         return
-    first = frame.iloc[:, 0].astype(str)
-    bad = first.str.startswith(MALFORMED_MARK).to_numpy()
+    first = frame.iloc[:, 0]
+    if first.dtype != object:
+        return
+    bad = np.fromiter((isinstance(v, str) and v.startswith(MALFORMED_MARK) for v in first), dtype=bool,
+                      count=len(first))
     if bad.any():
-        fields = first.str.removeprefix(MALFORMED_MARK)
+        fields = first.astype(object).map(lambda v: v.removeprefix(MALFORMED_MARK) if isinstance(v, str) else "")
         n_cols = len(frame.columns)
         rej.add(bad, None, fields.map(
             lambda f: f"row has {len(json.loads(f)) if f.startswith('[') else '?'} fields where the header has "
@@ -181,9 +186,10 @@ def _check_utf8(frame: pd.DataFrame, rej: Rejections, encoding_hint: bool) -> No
     """Rows whose text had bytes that are not UTF-8 (read with surrogate escapes) are rejected."""
     for col in frame.columns:
         s = frame[col]
-        if s.dtype != object and not pd.api.types.is_string_dtype(s):
-            continue
-        bad = s.astype(str).str.contains(_SURROGATE, regex=True, na=False).to_numpy()
+        if s.dtype != object:
+            continue  # typed columns (numbers, or Arrow-backed text that is valid UTF-8 by construction)
+        bad = np.fromiter((isinstance(v, str) and _SURROGATE.search(v) is not None for v in s), dtype=bool,
+                          count=len(s))
         if bad.any():
             hint = "; re-save the file as UTF-8 or pass --encoding cp1252" if encoding_hint else ""
             rej.add(bad, str(col), f"text in column {col!r} is not valid UTF-8{hint}")

@@ -263,3 +263,18 @@ def test_bulk_path_stores_exactly_what_the_ordinary_path_stores(store, settings,
         assert got[("bulk", sid)] == got[("ordinary", sid)]
     assert got[("bulk", "s1")]["date"] == dt.date(2024, 3, 1)
     assert got[("bulk", "s1")]["attributes"] == {"violation": True, "categories": ["drugs"], "remark": "Café €"}
+
+
+def test_geopackage_signals_with_polygons_use_a_representative_point(store, settings, tmp_path, two_parks) -> None:
+    import geopandas as gpd
+
+    gpkg = tmp_path / "s.gpkg"
+    gpd.GeoDataFrame(
+        {"source_id": ["g1", "g2"], "date": ["2024-06-01", "2024-06-02"], "subtype": ["hennep", None]},
+        geometry=[shapely.Point(RD_X + 10, RD_Y + 10), square(RD_X + 1020, RD_Y + 20, 50)], crs=28992,
+    ).to_file(gpkg, layer="meldingen")
+    result = import_signals(store, gpkg, settings=settings, signal_type="incident", layer="meldingen")
+    assert (result.stored, result.rejected) == (2, 0)
+    rows = {r["source_id"]: r for r in signals_in_store(store)}
+    assert rows["g1"]["park_id"] == two_parks["A"] and rows["g1"]["subtype"] == "hennep"
+    assert rows["g2"]["park_id"] == two_parks["B"] and "non-point" in rows["g2"]["attributes"]["location_note"]
