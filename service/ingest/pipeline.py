@@ -233,6 +233,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _open_or_record(store: Store, kind: str, source: str, path: Path, preset: str | None,
+                    options: dict[str, Any], **open_options: Any) -> Source:
+    """Open the file; a file refused as a whole is still recorded as a failed batch with its reason."""
+    try:
+        return open_source(path, **open_options)
+    except FileRefused as exc:
+        _fail_batch(store, _open_batch(store, kind, source, path.name, preset, options), str(exc))
+        raise
+
+
 def import_parks(store: Store, path: str | Path, *, settings: Settings, preset: str | None = None,
                  layer: str | None = None, crs: str | None = None, source: str | None = None,
                  id_column: str | None = None, mapping: dict[str, str] | None = None,
@@ -242,12 +252,7 @@ def import_parks(store: Store, path: str | Path, *, settings: Settings, preset: 
     get_preset(preset, "parks")  # an unknown preset is refused before the file is opened
     source = source or (preset if preset and preset != "default" else path.stem)
     options = {"preset": preset, "layer": layer, "crs": crs, "id_column": id_column, "mapping": mapping}
-    try:
-        src = open_source(path, layer=layer, crs=crs, encoding=encoding)
-    except FileRefused as exc:
-        batch_id = _open_batch(store, "parks", source, path.name, preset, options)
-        _fail_batch(store, batch_id, str(exc))
-        raise
+    src = _open_or_record(store, "parks", source, path, preset, options, layer=layer, crs=crs, encoding=encoding)
     return _import_park_source(store, src, source=source, preset_name=preset, id_column=id_column,
                                mapping=mapping, settings=settings, options=options)
 
@@ -471,12 +476,8 @@ def import_signals(store: Store, path: str | Path, *, settings: Settings, signal
     source = source or path.stem
     options = {"type": signal_type, "preset": preset, "layer": layer, "crs": crs, "mapping": mapping,
                "encoding": encoding}
-    try:
-        src = open_source(path, layer=layer, crs=crs, encoding=encoding)
-    except FileRefused as exc:
-        batch_id = _open_batch(store, "signals", source, path.name, preset, options)
-        _fail_batch(store, batch_id, str(exc))
-        raise
+    src = _open_or_record(store, "signals", source, path, preset, options, layer=layer, crs=crs,
+                          encoding=encoding)
     return _import_signal_source(store, src, source=source, preset_name=preset, signal_type=signal_type,
                                  mapping=mapping, settings=settings, options=options, index=index)
 
