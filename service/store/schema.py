@@ -18,6 +18,8 @@ __all__ = [
     "import_changes",
     "score_runs",
     "park_scores",
+    "score_locks",
+    "score_updates",
     "PARK_KINDS",
     "SIGNAL_TYPES",
     "ASSIGNMENTS",
@@ -167,6 +169,17 @@ score_runs = sa.Table(
     sa.Column("input_counts", _json),
     sa.Column("timings", _json),
     sa.Column("error", sa.Text),
+    # Added by 0002 (scoring): the model text itself (so an incremental update and an audit use exactly the
+    # published model), the run it superseded, and who ran it (pid, host, heartbeat: a killed run is found).
+    sa.Column("model_text", sa.Text),
+    sa.Column("model_path", sa.String(500)),
+    sa.Column("previous_run_id", sa.Integer),
+    sa.Column("pid", sa.Integer),
+    sa.Column("host", sa.String(255)),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True)),
+    # At most one published run, enforced by the database itself (partial unique index, SQLite and PostgreSQL).
+    sa.Index("uq_score_runs_published", "status", unique=True,
+             sqlite_where=sa.text("status = 'published'"), postgresql_where=sa.text("status = 'published'")),
 )
 
 park_scores = sa.Table(
@@ -183,5 +196,39 @@ park_scores = sa.Table(
     sa.Column("hotspot", sa.String(5)),
     sa.Column("hotspot_p", sa.Float),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    # Added by 0002 (scoring): the score of the previous published run, the first-pass points that feed the
+    # neighbours' spatial lag, and whether an incremental update rewrote the row in place.
+    sa.Column("previous_score", sa.Float),
+    sa.Column("base_points", sa.Float),
+    sa.Column("incremental", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_park_scores_park", "park_id", "run_id"),
+)
+
+#: One row per named lock (``score``): taking it is an INSERT, so two processes (or two hosts sharing a
+#: PostgreSQL store) can never both hold it. pid, host and heartbeat let a later run recognise a dead holder.
+score_locks = sa.Table(
+    "score_locks",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("run_id", sa.Integer),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: Audit of incremental updates: which parks were asked for, which rows of the published run were
+#: rewritten, and each rewritten park's score before and after.
+score_updates = sa.Table(
+    "score_updates",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("score_runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Column("reason", sa.String(200)),
+    sa.Column("requested", _json),
+    sa.Column("rescored", _json),
+    sa.Column("changes", _json),  # {park_id: [old score, new score]}
+    sa.Column("seconds", sa.Float),
+    sa.Index("ix_score_updates_run", "run_id", "id"),
 )
