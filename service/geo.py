@@ -91,5 +91,22 @@ def repair_polygonal(geom: BaseGeometry | None) -> tuple[BaseGeometry | None, st
 
 
 def simplify_for_web(geoms: np.ndarray, tolerance_m: float = 2.0) -> np.ndarray:
-    """Topology-preserving simplification in metres: no boundary moves more than ``tolerance_m``."""
-    return shapely.simplify(geoms, tolerance_m, preserve_topology=True)
+    """Topology-preserving simplification in metres that moves no boundary more than ``tolerance_m``.
+
+    GEOS's simplifier does not keep that promise on its own: on the 3,770 real parks a 1.8 m tolerance
+    moved 59 boundaries by up to 2.6 m (ring start points are never dropped and topology fixes add
+    deviation). Parks over budget (Hausdorff distance to the original) are simplified again with half the
+    tolerance, then a quarter, and finally kept as they are.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if tolerance_m <= 0 or len(geoms) == 0:
+        return geoms
+    simple = np.asarray(shapely.simplify(geoms, tolerance_m, preserve_topology=True), dtype=object)
+    todo = np.flatnonzero(shapely.hausdorff_distance(simple, geoms) > tolerance_m)
+    for factor in (0.5, 0.25):
+        if not len(todo):
+            break
+        simple[todo] = shapely.simplify(geoms[todo], tolerance_m * factor, preserve_topology=True)
+        todo = todo[shapely.hausdorff_distance(simple[todo], geoms[todo]) > tolerance_m]
+    simple[todo] = geoms[todo]
+    return simple

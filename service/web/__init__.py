@@ -1,30 +1,96 @@
-"""HTML views for enforcement officers (templates live in ``templates/``)."""
+"""The officers' pages: risk map, park pages, worklist (templates live in ``templates/``).
+
+Registering the blueprint also sets up what the pages need app-wide (``record_once``), so ``create_app``
+only registers it: Flask-Babel, the map cache under the instance folder, security headers on every HTML
+response, and the HTML error pages.
+"""
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, render_template
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
-from .. import runtime
-from ..ingest import iter_batches
-from ..store import schema
+from flask import Blueprint, Response, g, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
 
 bp = Blueprint("web", __name__)
 
 __all__ = ["bp"]
 
 
-@bp.get("/")
-def index() -> str:
-    rt = runtime()
-    p = schema.parks
-    with rt.store.connect() as conn:
-        n_parks = conn.execute(sa.select(sa.func.count()).select_from(p)).scalar_one()
-        n_signals = conn.execute(sa.select(sa.func.count()).select_from(schema.signals)).scalar_one()
-        demo = conn.execute(sa.select(sa.func.count()).select_from(p).where(p.c.source == "demo")).scalar_one()
-    return render_template("index.html", n_parks=n_parks, n_signals=n_signals, demo=demo > 0,
-                           batches=iter_batches(rt.store, limit=10))
+@bp.record_once
+def _setup(state: Any) -> None:
+    from .. import runtime
+    from . import i18n
+    from .cache import MapCache
+    from .pages import WebState
+
+    app = state.app
+    i18n.init_app(app)
+    settings = runtime(app).settings
+    app.extensions["parkwacht_web"] = WebState(cache=MapCache(Path(settings.instance_dir) / "mapcache"))
+
+
+@bp.after_app_request
+def _security_headers(response: Response) -> Response:
+    from .. import runtime
+    from .security import apply_headers
+
+    return apply_headers(response, getattr(g, "csp_script_hashes", ()), runtime().settings.basemap)
+
+
+@bp.app_context_processor
+def _template_globals() -> dict[str, Any]:
+    from .. import runtime
+    from . import i18n, queries
+    from .forms import csrf_token
+
+    def lang_url(lang: str) -> str:
+        args = request.args.to_dict(flat=False)
+        args["lang"] = [lang]
+        return request.path + "?" + urlencode(args, doseq=True)
+
+    try:
+        demo = queries.has_demo_parks(runtime().store)
+    except Exception:  # an error page must render even when the store is what failed
+        demo = False
+    return {
+        "lang": i18n.current_language(),
+        "lang_url": lang_url,
+        "csrf_token": csrf_token,
+        "demo": demo,
+        "class_label": i18n.class_label,
+        "kind_label": i18n.kind_label,
+        "signal_type_label": i18n.signal_type_label,
+        "category_label": i18n.category_label,
+        "assignment_label": i18n.assignment_label,
+        "hotspot_label": i18n.hotspot_label,
+        "text_for": i18n.text_for,
+    }
+
+
+def _wants_problem_json() -> bool:
+    return request.path.startswith("/api/")
 
 
 @bp.app_errorhandler(404)
-def not_found(_exc: Exception) -> tuple[str, int]:
-    return render_template("error.html", title="Niet gevonden", message="Deze pagina of dit park bestaat niet."), 404
+def not_found(exc: HTTPException) -> Any:
+    if _wants_problem_json():
+        from ..api.problems import problem_response
+
+        return problem_response(404, "Not Found", exc.description or "Not Found")
+    return render_template("error.html", title=_("Niet gevonden"),
+                           message=_("Deze pagina of dit park bestaat niet.")), 404
+
+
+@bp.app_errorhandler(400)
+def bad_request(exc: HTTPException) -> Any:
+    if _wants_problem_json():
+        from ..api.problems import problem_response
+
+        return problem_response(400, "Bad Request", exc.description or "Bad Request")
+    return render_template("error.html", title=_("Verzoek niet begrepen"), message=exc.description), 400
+
+
+from . import views  # noqa: E402,F401  (registers the routes on bp)

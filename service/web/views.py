@@ -1,0 +1,103 @@
+"""Routes of the officers' pages; each reads its input, calls :mod:`.pages` and renders a template."""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from .. import runtime
+from ..ingest import iter_batches, rejected_rows
+from ..ingest.validate import INSPECTION_CATEGORIES
+from . import bp, pages, queries
+from .forms import VisitForm, csrf_valid, parse_visit
+from .i18n import CATEGORY_LABELS
+
+__all__ = ["risk_map", "park_page", "record_visit", "worklist", "worklist_csv", "imports"]
+
+
+@bp.get("/")
+def risk_map() -> Response:
+    page = pages.risk_map_page(runtime())
+    g.csp_script_hashes = page.parts.script_hashes
+    resp = Response(render_template("index.html", page=page, kinds=("bungalowpark", "camping", "caravanpark", "unknown"),
+                                    classes=("laag", "verhoogd", "hoog")))
+    resp.headers["X-Parkwacht-Map-Cache"] = "hit" if page.cache_hit else "miss"
+    return resp
+
+
+def _park_response(park_id: int, form: VisitForm, status: int = 200) -> tuple[str, int]:
+    data = pages.park_page(runtime(), park_id)
+    if data is None:
+        abort(404)
+    g.csp_script_hashes = data["map"].script_hashes
+    return render_template("park.html", **data, form=form, categories=INSPECTION_CATEGORIES,
+                           category_labels=CATEGORY_LABELS, today=dt.date.today().isoformat()), status
+
+
+@bp.get("/parks/<int:park_id>")
+def park_page(park_id: int) -> tuple[str, int]:
+    return _park_response(park_id, VisitForm.blank(dt.date.today()))
+
+
+@bp.post("/parks/<int:park_id>/visits")
+def record_visit(park_id: int):
+    """Record a visit (post/redirect/get): stored as an inspection signal, then the park is re-scored."""
+    rt = runtime()
+    if queries.park(rt.store, park_id) is None:
+        abort(404)
+    if not csrf_valid(request.form.get("csrf_token")):
+        abort(400, description=_("Het formulier is verlopen of niet van deze site; laad de pagina opnieuw."))
+    form = parse_visit(request.form, dt.date.today())
+    if not form.ok:
+        return _park_response(park_id, form, 422)
+    result = queries.record_visit(rt.store, rt.settings, park_id, visit_id=form.visit_id, date=form.date,  # type: ignore[arg-type]
+                                  violation=bool(form.violation), categories=form.categories, remark=form.remark,
+                                  index=rt.park_index())
+    if result.stored == 0 and result.rejected:
+        reasons = "; ".join(r["reason"] for r in rejected_rows(rt.store, result.batch_id))
+        form.errors["form"] = _("Het bezoek is niet opgeslagen: %(reason)s", reason=reasons)
+        return _park_response(park_id, form, 422)
+    if result.stored == 0:
+        flash(_("Dit bezoek was al vastgelegd."), "info")
+    else:
+        outcome = queries.rescore(rt.store, rt.settings, [park_id], index=rt.park_index())
+        if outcome.get("status") == "updated":
+            if outcome.get("signals_after_as_of"):
+                flash(_("Bezoek vastgelegd. Het telt mee vanaf de volgende volledige run: het ligt na de "
+                        "peildatum %(date)s van de gepubliceerde scores.", date=outcome.get("as_of")), "warning")
+            else:
+                flash(_("Bezoek vastgelegd en de score van het park is opnieuw berekend."), "success")
+        else:
+            flash(_("Bezoek vastgelegd. Er zijn nog geen scores gepubliceerd; het telt mee in de eerste run."), "info")
+    return redirect(url_for("web.park_page", park_id=park_id) + "#bezoek", code=303)
+
+
+@bp.get("/worklist")
+def worklist() -> str:
+    data = pages.worklist_page(runtime())
+    return render_template("worklist.html", **data, classes=("laag", "verhoogd", "hoog"),
+                           csv_query=urlencode(data["filter"].query()))
+
+
+@bp.get("/worklist.csv")
+def worklist_csv() -> Response:
+    body = pages.worklist_csv(runtime())
+    name = f"parkwacht-werklijst-{dt.date.today().isoformat()}.csv"
+    return Response("\ufeff" + body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/imports")
+def imports() -> str:
+    return render_template("imports.html", batches=iter_batches(runtime().store, limit=20))
