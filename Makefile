@@ -29,6 +29,7 @@ dev: $(VENV)/.dev-installed
 run: install
 	$(PW) db upgrade
 	$(PW) demo --if-empty
+	$(PW) score
 	$(PW) run --host $(HOST) --port $(PORT)
 
 serve: install

@@ -114,9 +114,14 @@ def import_signals_cmd(file: str, signal_type: str | None, preset: str | None, l
 
 
 def _after_import(result: Any) -> None:
-    after = getattr(runtime(), "after_signals", None)
-    if after is not None and result.affected_parks:
-        after(result)
+    """Re-score the parks this import touched, when a run is published (incremental)."""
+    if not result.affected_parks:
+        return
+    outcome = runtime().after_signals(result)
+    line = f"re-scoring: {outcome.get('status')}, {len(outcome.get('rescored', []))} parks re-scored"
+    if outcome.get("message"):
+        line += f" ({outcome['message']})"
+    click.echo(line, err=True)
 
 
 @import_cli.command("rejected")
@@ -173,6 +178,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(import_cli)
     app.cli.add_command(demo_cmd)
+    from .scoring.cli import register as register_scoring
+
+    register_scoring(app)
 
 
 def _make_app() -> Flask:

@@ -1,7 +1,9 @@
 """Run-time state shared by the web, the API and the CLI: settings, the store and a live park index."""
 from __future__ import annotations
 
+import logging
 import threading
+from typing import Any
 
 import shapely
 import sqlalchemy as sa
@@ -12,6 +14,8 @@ from .spatial import ParkIndex
 from .store import Store, schema
 
 __all__ = ["Runtime"]
+
+log = logging.getLogger(__name__)
 
 
 class Runtime:
@@ -57,3 +61,17 @@ class Runtime:
         with self.store.connect() as conn:
             for park_id, wkb in conn.execute(query):
                 self._index.add(park_id, shapely.from_wkb(wkb))  # type: ignore[union-attr]
+
+    def after_signals(self, import_result: Any) -> dict[str, Any]:
+        """Re-score the parks an import or API post touched, against the published run (incremental).
+
+        The import has already committed: a failure here leaves the signals stored and the previous
+        scores in place, and is reported rather than raised.
+        """
+        from .scoring import rescore_after_import
+
+        try:
+            return rescore_after_import(self.store, self.settings, import_result, index=self.park_index())
+        except Exception as exc:  # the next full run will score these parks anyway
+            log.exception("incremental re-scoring after batch %s failed", getattr(import_result, "batch_id", "?"))
+            return {"status": "failed", "message": f"incremental re-scoring failed: {exc}", "rescored": []}

@@ -78,10 +78,9 @@ def post_signals() -> tuple[Response, int]:
                                        crs=request.args.get("crs"), index=rt.park_index())
     except IngestError as exc:
         raise BadRequest(str(exc)) from exc
-    after = getattr(rt, "after_signals", None)
-    if after is not None and result.affected_parks:
-        after(result)  # incremental re-scoring hooks in here
     payload = result.as_dict()
+    if result.affected_parks:
+        payload["rescoring"] = rt.after_signals(result)
     payload["ids"] = result.signal_ids
     payload["rejected_rows"] = rejected_rows(rt.store, result.batch_id)
     if result.stored == 0 and result.rejected:
