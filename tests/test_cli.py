@@ -29,11 +29,11 @@ def test_import_parks_json_and_rejected(run, tmp_path) -> None:
                                                  ({"source_id": "b"}, None)], crs="urn:ogc:def:crs:EPSG::28992")
     out = run("import", "parks", str(path), "--json")
     assert out.exit_code == 0, out.output
-    result = json.loads(out.output)
+    result = json.loads(out.stdout)  # re-scoring news goes to stderr, the JSON alone to stdout
     assert (result["read"], result["stored"], result["rejected"]) == (2, 1, 1)
     listed = run("import", "rejected", str(result["batch_id"]))
     assert "row 2: [geometry] row has no geometry" in listed.output
-    as_json = json.loads(run("import", "rejected", str(result["batch_id"]), "--json").output)
+    as_json = json.loads(run("import", "rejected", str(result["batch_id"]), "--json").stdout)
     assert as_json["rejected"][0]["row_number"] == 2
 
 
