@@ -38,7 +38,7 @@ def _midranks(values: np.ndarray) -> np.ndarray:
     ranks = np.empty(len(values))
     starts = np.flatnonzero(np.r_[True, sv[1:] != sv[:-1]])
     ends = np.r_[starts[1:], len(sv)]
-    for s, e in zip(starts, ends):
+    for s, e in zip(starts, ends, strict=True):
         ranks[order[s:e]] = (s + e + 1) / 2.0
     return ranks
 
@@ -84,6 +84,8 @@ def backtest(store: Store, settings: Settings, *, as_of: dt.date, horizon_days: 
     end = as_of + dt.timedelta(days=horizon_days)
     result, _, _ = engine_scores(store, settings, model, as_of, index=index)
     ids = result.park_ids
+    if len(ids) == 0:
+        raise ValueError("the store holds no parks to back-test")
     s = schema.signals
     violation = s.c.attributes["violation"].as_boolean().is_(sa.true())
     own = s.c.assignment.in_(("explicit", "inside"))

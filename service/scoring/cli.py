@@ -50,7 +50,8 @@ def _index(rt: Any):
 @click.command("score")
 @with_appcontext
 @click.option("--as-of", "as_of", help="Score as of this date (YYYY-MM-DD); default: the newest signal's date.")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False), help="Model file (default: PARKWACHT_MODEL_PATH).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False),
+              help="Model file (default: PARKWACHT_MODEL_PATH).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run as one JSON object.")
 def score_cmd(as_of: str | None, model_path: str | None, as_json: bool) -> None:
     """Score every park and publish the run atomically (the previous run stays published if this one fails)."""
@@ -84,7 +85,8 @@ def score_cmd(as_of: str | None, model_path: str | None, as_json: bool) -> None:
 @click.option("--as-of", "as_of", required=True, help="Score as of this date (YYYY-MM-DD).")
 @click.option("--horizon", "horizon", type=click.IntRange(min=1), required=True,
               help="Days after --as-of in which later inspection findings count.")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False), help="Model file (default: PARKWACHT_MODEL_PATH).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False),
+              help="Model file (default: PARKWACHT_MODEL_PATH).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 def backtest_cmd(as_of: str, horizon: int, model_path: str | None, as_json: bool) -> None:
     """Compare the model with later inspection findings, next to two baselines (nothing is published)."""
@@ -92,7 +94,7 @@ def backtest_cmd(as_of: str, horizon: int, model_path: str | None, as_json: bool
     try:
         result = backtest(rt.store, rt.settings, as_of=_date(as_of, "--as-of"), horizon_days=horizon,  # type: ignore[arg-type]
                           model_path=model_path, index=_index(rt))
-    except ModelError as exc:
+    except (ModelError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
         _print_json(result)

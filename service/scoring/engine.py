@@ -18,8 +18,9 @@ Signals dated after ``as_of`` are ignored, so a score can be recomputed for any 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,7 +64,7 @@ class ParkFrame:
         return self.attrs["area_m2"]
 
     @classmethod
-    def from_records(cls, records: Iterable[dict[str, Any]]) -> "ParkFrame":
+    def from_records(cls, records: Iterable[dict[str, Any]]) -> ParkFrame:
         """From dicts shaped like rows of ``parks`` (id, unit_count, area_m2, operator, ..., attributes)."""
         recs = sorted(records, key=lambda r: int(r["id"]))
         attrs: dict[str, np.ndarray] = {}
@@ -92,7 +93,7 @@ class ParkFrame:
                 attrs[name] = out
         return cls(np.array([int(r["id"]) for r in recs], dtype=np.int64), attrs)
 
-    def take(self, idx: np.ndarray) -> "ParkFrame":
+    def take(self, idx: np.ndarray) -> ParkFrame:
         return ParkFrame(self.id[idx], {k: v[idx] for k, v in self.attrs.items()})
 
 
@@ -104,7 +105,7 @@ class NeighbourPairs:
     b: np.ndarray
 
     @classmethod
-    def empty(cls) -> "NeighbourPairs":
+    def empty(cls) -> NeighbourPairs:
         return cls(np.empty(0, np.int64), np.empty(0, np.int64))
 
     def of(self, park_ids: np.ndarray) -> np.ndarray:
@@ -184,7 +185,7 @@ def _type_slices(frame: SignalFrame) -> tuple[SignalFrame, dict[int, slice]]:
     if len(tf):
         codes, starts = np.unique(tf.type, return_index=True)
         ends = np.append(starts[1:], len(tf))
-        slices = {int(c): slice(int(s), int(e)) for c, s, e in zip(codes, starts, ends)}
+        slices = {int(c): slice(int(s), int(e)) for c, s, e in zip(codes, starts, ends, strict=True)}
     return tf, slices
 
 
@@ -242,7 +243,8 @@ def _signal_factor(f: Factor, src: SignalSource, tf: SignalFrame, slices: dict[i
     ids = tf.id[sl][idx]
     days = day[idx]
     if src.aggregate in ("count", "sum"):
-        w = signal_weights(src.weight_by, tf, np.arange(sl.start, sl.stop)[idx]) * decay(as_day_ - days, f.half_life_days)
+        w = (signal_weights(src.weight_by, tf, np.arange(sl.start, sl.stop)[idx])
+             * decay(as_day_ - days, f.half_life_days))
         if src.aggregate == "sum":
             vals = tf.fields[src.field][sl][idx]
             w = w * np.where(np.isfinite(vals), np.maximum(vals, 0.0), 0.0)  # negative amounts count 0
@@ -352,7 +354,7 @@ def compute(model: Model, parks: ParkFrame, signals: SignalFrame, as_of: dt.date
             with np.errstate(invalid="ignore", divide="ignore"):
                 lag = np.where(cnt > 0, total / np.maximum(cnt, 1) / 100.0, np.nan)
             order = np.lexsort((b, apos))
-            for p, q in zip(apos[order], b[order]):
+            for p, q in zip(apos[order], b[order], strict=True):
                 lag_neighbours.setdefault(int(parks.id[p]), []).append(int(q))
         raw[:, lag_j] = lag
         norm[:, lag_j] = lag

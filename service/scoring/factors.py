@@ -94,7 +94,8 @@ def _as_float(values: Sequence[Any], kind: str) -> np.ndarray:
     present = ~pd.isna(arr)
     if not present.any():
         return out
-    if kind != "bool" or all(isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) for v in arr[present][:1000]):
+    numeric = (bool, int, float, np.bool_, np.integer, np.floating)
+    if kind != "bool" or all(isinstance(v, numeric) for v in arr[present][:1000]):
         try:  # numbers (and booleans given as numbers) convert in one go
             out[present] = arr[present].astype(float)
             return out
@@ -129,7 +130,7 @@ class SignalFrame:
         return len(self.id)
 
     @classmethod
-    def empty(cls, field_names: Iterable[str] = ()) -> "SignalFrame":
+    def empty(cls, field_names: Iterable[str] = ()) -> SignalFrame:
         fields: dict[str, Any] = {}
         for name in field_names:
             kind = SIGNAL_FIELDS[name]
@@ -140,7 +141,7 @@ class SignalFrame:
     @classmethod
     def from_arrays(cls, ids: np.ndarray, park_id: np.ndarray, nearby: np.ndarray, distance_m: np.ndarray,
                     type_codes: np.ndarray, days: np.ndarray, fields: dict[str, Sequence[Any]],
-                    field_names: Iterable[str]) -> "SignalFrame":
+                    field_names: Iterable[str]) -> SignalFrame:
         """From typed arrays plus raw field values (converted here: floats, or categoricals of text)."""
         cols: dict[str, Any] = {}
         n = len(ids)
@@ -160,7 +161,7 @@ class SignalFrame:
     @classmethod
     def from_columns(cls, *, id: Sequence[Any], park_id: Sequence[Any], assignment: Sequence[str],
                      distance_m: Sequence[Any], type: Sequence[str], date: Any,
-                     fields: dict[str, Sequence[Any]], field_names: Iterable[str]) -> "SignalFrame":
+                     fields: dict[str, Sequence[Any]], field_names: Iterable[str]) -> SignalFrame:
         """Build from plain columns (hand-made data); unassigned signals and unknown types are dropped."""
         n = len(id)
         names = list(field_names)
@@ -178,7 +179,7 @@ class SignalFrame:
         return frame.take(np.flatnonzero(keep[order])) if not keep.all() else frame
 
     @classmethod
-    def from_records(cls, records: Iterable[dict[str, Any]], field_names: Iterable[str]) -> "SignalFrame":
+    def from_records(cls, records: Iterable[dict[str, Any]], field_names: Iterable[str]) -> SignalFrame:
         """From dicts shaped like store rows: id, park_id, assignment, distance_m, type, subtype, date, attributes."""
         recs = list(records)
         names = list(field_names)
@@ -195,14 +196,14 @@ class SignalFrame:
             date=[r["date"] for r in recs], fields=fields, field_names=names,
         )
 
-    def take(self, idx: np.ndarray) -> "SignalFrame":
+    def take(self, idx: np.ndarray) -> SignalFrame:
         fields = {k: (v[idx] if isinstance(v, np.ndarray) else v.take(idx) if len(idx) else v[:0])
                   for k, v in self.fields.items()}
         return SignalFrame(self.id[idx], self.park_id[idx], self.nearby[idx], self.distance_m[idx], self.type[idx],
                            self.day[idx], fields)
 
     @classmethod
-    def concat(cls, parts: list["SignalFrame"], field_names: Iterable[str]) -> "SignalFrame":
+    def concat(cls, parts: list[SignalFrame], field_names: Iterable[str]) -> SignalFrame:
         names = list(field_names)
         parts = [p for p in parts if len(p)]
         if not parts:

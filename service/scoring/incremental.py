@@ -33,6 +33,7 @@ from .model import Model
 __all__ = ["rescore_parks", "rescore_after_import", "affected_parks", "Neighbourhood"]
 
 _LOCAL_INDEX_MAX = 60  # beyond this many parks, one index over all parks is cheaper than bbox queries
+_SCAN_ABOVE = 300  # beyond this many parks, read all signals in one scan rather than park by park
 
 
 def _local_index(conn: Connection, around: Iterable[int], reach_m: float) -> ParkIndex:
@@ -175,12 +176,17 @@ def rescore_parks(store: Store, settings: Settings, park_ids: Iterable[int], *, 
                               set(requested), index)
         todo_ids = sorted(hood.todo)
         parks = load_parks(conn, todo_ids)
+        if len(parks) == 0:
+            return {"status": "nothing_to_do", "rescored": [], "requested": requested,
+                    "message": "none of these parks exist; nothing re-scored"}
         pairs = hood.pairs
         if len(parks) < len(todo_ids):  # parks deleted meanwhile: they neighbour nobody any more
             gone = np.setdiff1d(np.array(todo_ids, dtype=np.int64), parks.id)
             keep = ~np.isin(pairs.a, gone) & ~np.isin(pairs.b, gone)
             pairs = NeighbourPairs(pairs.a[keep], pairs.b[keep])
-        signals = load_signals(conn, model, as_of, park_ids=parks.id.tolist(), nearby_limit_m=settings.nearby_distance_m)
+        # Many parks at once (a large import): one sequential scan beats index lookups park by park.
+        read_ids = None if len(parks) > _SCAN_ABOVE else parks.id.tolist()
+        signals = load_signals(conn, model, as_of, park_ids=read_ids, nearby_limit_m=settings.nearby_distance_m)
         result = compute(model, parks, signals, as_of, neighbours=pairs, known_base=hood.known_base)
         records = park_records(result)
         fresh = freshness(signals, result.park_ids)

@@ -284,7 +284,7 @@ def freshness(frame: SignalFrame, park_ids: np.ndarray) -> dict[int, dict[str, s
     names = {code: name for name, code in TYPE_CODES.items()}
     dates = (EPOCH + day[last].astype("timedelta64[D]")).astype(str).tolist()
     out: dict[int, dict[str, str]] = {}
-    for k, date in zip(key[last].tolist(), dates):
+    for k, date in zip(key[last].tolist(), dates, strict=True):
         out.setdefault(k // 16, {})[names[k % 16]] = date
     return out
 

@@ -54,7 +54,7 @@ class ScoreLock:
 
 def now_utc() -> dt.datetime:
     """Timestamps are stored as naive UTC (SQLite keeps no zone; PostgreSQL gets UTC explicitly)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -78,7 +78,7 @@ def is_stale(holder: dict[str, Any], *, now: dt.datetime | None = None, stale_af
     if isinstance(beat, str):
         beat = dt.datetime.fromisoformat(beat)
     if beat is not None and beat.tzinfo is not None:
-        beat = beat.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        beat = beat.astimezone(dt.UTC).replace(tzinfo=None)
     return beat is None or (now - beat).total_seconds() > stale_after_s
 
 

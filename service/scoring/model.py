@@ -120,7 +120,7 @@ class Filter:
     field: str = ""
     op: str = ""
     value: Any = None
-    any_of: tuple["Filter", ...] = ()
+    any_of: tuple[Filter, ...] = ()
 
     def fields(self) -> set[str]:
         if self.any_of:
@@ -525,7 +525,8 @@ def _transform(raw: Any, ctx: str) -> Transform:
                             positive=p in ("scale", "cap"))
     extra = set(raw) - {"kind", *_TRANSFORMS[kind]}
     if extra:
-        raise ModelError(f"{ctx}: transform {kind!r} takes {', '.join(_TRANSFORMS[kind])}, not {', '.join(sorted(extra))}")
+        raise ModelError(f"{ctx}: transform {kind!r} takes {', '.join(_TRANSFORMS[kind])}, "
+                         f"not {', '.join(sorted(extra))}")
     if kind == "ramp" and not params["lo"] < params["hi"]:
         raise ModelError(f"{ctx}: ramp needs lo < hi")
     return Transform(kind=kind, **params)
@@ -626,7 +627,8 @@ def _field_kind(name: Any, ctx: str, want: tuple[str, ...] | None = None) -> str
 
 def _filter(raw: Any, ctx: str) -> Filter:
     if not isinstance(raw, dict):
-        raise ModelError(f"{ctx}: a condition must be a table like {{ field = \"violation\", op = \"=\", value = true }}")
+        raise ModelError(f"{ctx}: a condition must be a table like "
+                         "{ field = \"violation\", op = \"=\", value = true }")
     if "any" in raw:
         alts = raw["any"]
         if not isinstance(alts, list) or len(alts) < 2 or set(raw) != {"any"}:

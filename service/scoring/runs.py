@@ -27,12 +27,13 @@ from ..store import Store, schema
 from . import locks
 from .engine import EngineResult, NeighbourPairs, compute
 from .explain import park_records
-from .hotspots import centroids_xy, hotspots
 from .factors import SignalFrame
+from .hotspots import centroids_xy, hotspots
 from .inputs import freshness, load_parks, load_signals, neighbour_pairs
 from .model import Model, load_model
 
-__all__ = ["Progress", "score_run", "compute_scores", "engine_scores", "default_as_of", "latest_signal_date", "STAGES"]
+__all__ = ["Progress", "Scored", "score_run", "compute_scores", "engine_scores", "default_as_of",
+           "latest_signal_date", "STAGES"]
 
 log = logging.getLogger("service.scoring")
 
@@ -168,7 +169,8 @@ def compute_scores(store: Store, settings: Settings, model: Model, as_of: dt.dat
     progress.done("explain")
     counts = {"parks": n, "signals": int(result.counts.get("signals", 0)),
               "neighbour_pairs": int(result.counts.get("neighbour_pairs", 0)),
-              "signals_by_factor": {k.split(":", 1)[1]: v for k, v in result.counts.items() if k.startswith("signals:")}}
+              "signals_by_factor": {k.split(":", 1)[1]: v for k, v in result.counts.items()
+                                    if k.startswith("signals:")}}
     return Scored(model, as_of, result, records, label, pval, fresh, counts)
 
 
@@ -181,7 +183,7 @@ def _write_scores(conn: Connection, run_id: int, scored: Scored, previous: dict[
     """Insert all park_scores rows of a run (inside the publishing transaction)."""
     rows = []
     now = locks.now_utc()
-    for rec, hot, p in zip(scored.records, scored.hotspot_label, scored.hotspot_p):
+    for rec, hot, p in zip(scored.records, scored.hotspot_label, scored.hotspot_p, strict=True):
         pid = rec["park_id"]
         prev = previous.get(pid)
         rows.append({
@@ -268,17 +270,14 @@ def score_run(store: Store, settings: Settings, *, as_of: dt.date | None = None,
         scored = compute_scores(store, settings, model, as_of, index=index, progress=progress,
                                 beat=_beater(store, lock))
         counts = dict(scored.counts)
-        counts["classes"] = {c: int(sum(r["risk_class"] == c for r in scored.records)) for c in ("laag", "verhoogd", "hoog")}
+        counts["classes"] = {c: int(sum(r["risk_class"] == c for r in scored.records))
+                             for c in ("laag", "verhoogd", "hoog")}
         counts["hotspots"] = {h: int((scored.hotspot_label == h).sum()) for h in ("hot", "cold", "none")}
         timings = dict(progress.timings)
         t0 = time.perf_counter()
         old = _publish(store, lock, scored, counts, timings)
         timings["publish"] = round(time.perf_counter() - t0, 3)
         progress.done("publish", f"run {lock.run_id}")
-        timings["total"] = round(time.perf_counter() - started, 3)
-        with store.begin() as conn:  # the final timings, after the fact (the run is already published)
-            conn.execute(schema.score_runs.update().where(schema.score_runs.c.id == lock.run_id)
-                         .values(timings=timings))
     except BaseException as exc:  # KeyboardInterrupt too: never leave the run 'running'
         progress.close()
         try:
@@ -287,6 +286,13 @@ def score_run(store: Store, settings: Settings, *, as_of: dt.date | None = None,
             log.exception("could not record score run %s as failed", lock.run_id)
         raise
     progress.close()
+    timings["total"] = round(time.perf_counter() - started, 3)
+    try:
+        with store.begin() as conn:  # the final timings, after the fact (the run is already published)
+            conn.execute(schema.score_runs.update().where(schema.score_runs.c.id == lock.run_id)
+                         .values(timings=timings))
+    except Exception:
+        log.exception("score run %s is published, but its final timings could not be stored", lock.run_id)
     reapplied = _reapply_updates(store, settings, old, marker, index)
     return {
         "run_id": lock.run_id, "status": "published", "as_of": as_of.isoformat(), "model_version": model.version,

@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+import sqlalchemy as sa
 
 from service.config import PROJECT_ROOT, Settings, load_settings
 from service.ingest import import_park_frame, import_signal_records
@@ -23,7 +24,7 @@ from service.scoring.factors import SignalFrame
 from service.scoring.inputs import neighbour_pairs
 from service.scoring.model import Model, load_model
 from service.spatial import ParkIndex
-from service.store import Store
+from service.store import Store, schema
 
 MODEL_PATH = PROJECT_ROOT / "geodata" / "model.toml"
 AS_OF = dt.date(2025, 6, 30)
@@ -134,9 +135,6 @@ def import_world_parks(store: Store, settings: Settings, parks: list[dict[str, A
     }, geometry=[park_geom(p["cell"]) for p in parks], crs="EPSG:28992")
     result = import_park_frame(store, frame, settings=settings, source="test", crs="EPSG:28992")
     assert result.rejected == 0
-    import sqlalchemy as sa
-    from service.store import schema
-
     with store.connect() as conn:
         ids = dict(conn.execute(sa.select(schema.parks.c.source_id, schema.parks.c.id)).all())
     return {p["id"]: ids[f"P{p['id']}"] for p in parks}

@@ -86,7 +86,9 @@ def test_hotspots_are_found_and_deterministic(scored_demo) -> None:
     hot_scores = a.result.scores[a.hotspot_label == "hot"]
     cold_scores = a.result.scores[a.hotspot_label == "cold"]
     assert hot_scores.mean() > a.result.scores.mean() > cold_scores.mean()
-    assert np.isnan(a.hotspot_p[a.hotspot_label == "none"]).sum() >= 0  # islands carry no p-value
+    no_p = np.isnan(a.hotspot_p)  # islands (no park within the band) carry no p-value and are never clusters
+    assert (a.hotspot_label[no_p] == "none").all()
+    assert (a.hotspot_p[~no_p] >= 1 / (model.hotspot_permutations + 1)).all()
 
 
 def test_the_model_beats_both_baselines_on_the_demo(demo) -> None:

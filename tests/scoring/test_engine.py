@@ -101,7 +101,8 @@ def test_nearby_signals(model) -> None:
     assert factor(r, 1, "incidents_nearby")[0] == pytest.approx(2 ** (-5 / 365))
     assert factor(r, 1, "incidents")[0] == 0
     narrow = dataclasses.replace(model, factors=tuple(
-        dataclasses.replace(f, source=dataclasses.replace(f.source, within_m=150.0)) if f.id == "complaints_nearby" else f
+        dataclasses.replace(f, source=dataclasses.replace(f.source, within_m=150.0))
+        if f.id == "complaints_nearby" else f
         for f in model.factors))
     r2 = run(narrow, [{"id": 1, "cell": 0, **CALM}], rows)
     assert factor(r2, 1, "complaints_nearby")[0] == pytest.approx(2 ** (-5 / 365))

@@ -174,7 +174,8 @@ def test_missing_tables_and_fields() -> None:
     refused(BASE.replace('version = "1"\n', ""), "[model]", "missing field 'version'")
     refused(BASE.replace("[classes]\nverhoogd = 20\nhoog = 50\n", ""), "[classes]")
     refused(BASE.replace("seed = 1\n", ""), "[hotspots]", "seed")
-    refused(BASE.replace('[themes.social]\nlabel_nl = "Sociaal"\nlabel_en = "Social"\n', ""), "theme 'social' is missing")
+    social = '[themes.social]\nlabel_nl = "Sociaal"\nlabel_en = "Social"\n'
+    refused(BASE.replace(social, ""), "theme 'social' is missing")
     refused(BASE.replace("window_days = 365\n", ""), "fire", "window_days and/or half_life_days")
     refused(BASE.replace(", threshold = 1", ""), "no_operator", "threshold")
     refused(BASE.replace('{ kind = "exp", scale = 1.0 }', '{ kind = "sigmoid", scale = 1.0 }'), "unknown transform")
@@ -182,7 +183,8 @@ def test_missing_tables_and_fields() -> None:
 
 def test_bad_values() -> None:
     refused(BASE.replace("hoog = 50", "hoog = 10"), "verhoogd < hoog")
-    refused(BASE.replace('normalise = "none"\ntransform = { kind = "exp"', 'normalise = "per_person"\ntransform = { kind = "exp"'),
+    exp = 'transform = { kind = "exp"'
+    refused(BASE.replace(f'normalise = "none"\n{exp}', f'normalise = "per_person"\n{exp}'),
             "unknown normalise 'per_person'")
     refused(BASE.replace('op = "contains"', 'op = ">="'), "operator '>=' does not apply")
     refused(BASE.replace('id = "lag"', 'id = "no_operator"'), "defined twice")

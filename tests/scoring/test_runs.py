@@ -7,14 +7,12 @@ import signal as os_signal
 import subprocess
 import sys
 import threading
-import time
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from service.config import PROJECT_ROOT
-from service.scoring import locks, runs
+from service.scoring import incremental, locks, runs
 from service.scoring.explain import check_decomposition
 from service.scoring.history import list_runs, park_history, park_score, published_run, score_updates
 from service.scoring.incremental import rescore_after_import, rescore_parks
@@ -96,6 +94,7 @@ def test_a_failing_run_leaves_the_previous_run_published(world, monkeypatch) -> 
 
     def half_then_fail(conn, run_id, scored, previous):
         scored.records = scored.records[:1]
+        scored.hotspot_label, scored.hotspot_p = scored.hotspot_label[:1], scored.hotspot_p[:1]
         real_write(conn, run_id, scored, previous)  # some rows are written inside the transaction ...
         raise RuntimeError("disk full (simulated)")  # ... and then the run breaks off
 
@@ -160,7 +159,8 @@ def test_a_killed_run_is_found_stale_and_recorded_as_failed(world) -> None:
         "from service.store import Store\n"
         "from service.scoring import locks\n"
         "store = Store(sys.argv[1])\n"
-        "lock = locks.acquire(store, {'model_version': 'x', 'model_hash': 'x', 'as_of': __import__('datetime').date(2025, 6, 30)})\n"
+        "run = {'model_version': 'x', 'model_hash': 'x', 'as_of': __import__('datetime').date(2025, 6, 30)}\n"
+        "lock = locks.acquire(store, run)\n"
         "print(lock.run_id, flush=True)\n"
         "time.sleep(60)\n"
     )
@@ -211,12 +211,16 @@ def test_rescore_without_a_published_run_does_nothing(world) -> None:
     store, settings, ids = world
     out = rescore_parks(store, settings, [ids[1]])
     assert out["status"] == "no_published_run" and "parkwacht score" in out["message"]
+    assert published_run(store) is None and park_score(store, ids[1]) is None and park_history(store, ids[1]) == []
     assert score_updates(store) == []
     assert rescore_parks(store, settings, [])["status"] == "nothing_to_do"
 
 
-def test_rescore_updates_the_published_run_in_place(world, model) -> None:
+@pytest.mark.parametrize("scan", [False, True], ids=["park-by-park", "one-scan"])
+def test_rescore_updates_the_published_run_in_place(world, model, monkeypatch, scan) -> None:
     store, settings, ids = world
+    if scan:  # a large update reads all signals in one scan: the same result
+        monkeypatch.setattr(incremental, "_SCAN_ABOVE", 0)
     run = score_run(store, settings, as_of=AS_OF)
     before = park_score(store, ids[3])
     new = [signal(500 + k, 3, t, -2) for k, t in enumerate([0, 1, 3, 7, 13, 15])]
