@@ -9,6 +9,7 @@ One command (``.venv/bin/python bench/maps.py``) on the 3,770 real parks (``PARK
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -93,6 +94,7 @@ def main() -> int:
             from playwright.sync_api import sync_playwright
             from werkzeug.serving import make_server
 
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # figures, not request lines
             srv = make_server("127.0.0.1", 0, app, threaded=True)
             threading.Thread(target=srv.serve_forever, daemon=True).start()
             url = f"http://127.0.0.1:{srv.server_port}/"
