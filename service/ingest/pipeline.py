@@ -274,21 +274,47 @@ def build_park_index(store: Store, conn: Connection | None = None) -> ParkIndex:
     return ParkIndex(pg.ids, pg.geoms)
 
 
-def _park_lookups(conn: Connection) -> tuple[set[int], dict[str, int]]:
-    """Park ids, and park references by ``source_id`` and ``source:source_id``."""
-    p = schema.parks
-    ids: set[int] = set()
-    refs: dict[str, int] = {}
-    ambiguous: set[str] = set()
-    for pid, src, sid in conn.execute(sa.select(p.c.id, p.c.source, p.c.source_id)):
-        ids.add(pid)
-        refs[f"{src}:{sid}"] = pid
-        if sid in refs and refs[sid] != pid:
-            ambiguous.add(sid)
-        refs.setdefault(sid, pid)
-    for sid in ambiguous:  # an id used by two sources must be given with its source
-        refs.pop(sid, None)
-    return ids, refs
+class ParkLookup:
+    """Resolves the park ids and references a chunk names, asking the store only for those.
+
+    A reference is ``source:source_id``, or a bare ``source_id`` when exactly one source uses it (an id
+    used by two sources must be given with its source). Answers are cached for the whole import.
+    """
+
+    _BATCH = 500
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._ids: dict[int, bool] = {}
+        self._refs: dict[str, int | None] = {}
+
+    def existing(self, ids: Iterable[int]) -> set[int]:
+        p = schema.parks
+        todo = sorted({int(i) for i in ids} - self._ids.keys())
+        for start in range(0, len(todo), self._BATCH):
+            part = todo[start:start + self._BATCH]
+            found = set(self._conn.execute(sa.select(p.c.id).where(p.c.id.in_(part))).scalars())
+            self._ids.update({i: i in found for i in part})
+        return {int(i) for i in ids if self._ids.get(int(i))}
+
+    def resolve(self, refs: Iterable[str]) -> dict[str, int]:
+        p = schema.parks
+        todo = sorted({r for r in refs if r} - self._refs.keys())
+        for start in range(0, len(todo), self._BATCH):
+            part = todo[start:start + self._BATCH]
+            bare = set(part) | {r.split(":", 1)[1] for r in part if ":" in r}
+            rows = self._conn.execute(sa.select(p.c.id, p.c.source, p.c.source_id).where(p.c.source_id.in_(bare)))
+            by_qualified: dict[str, int] = {}
+            by_bare: dict[str, set[int]] = {}
+            for pid, src, sid in rows:
+                by_qualified[f"{src}:{sid}"] = pid
+                by_bare.setdefault(sid, set()).add(pid)
+            for ref in part:
+                pid = by_qualified.get(ref)
+                if pid is None and len(by_bare.get(ref, ())) == 1:
+                    (pid,) = by_bare[ref]
+                self._refs[ref] = pid
+        return {r: pid for r in refs if (pid := self._refs.get(r)) is not None}
 
 
 def _signal_hashes(frame: pd.DataFrame) -> np.ndarray:
@@ -325,9 +351,8 @@ def _import_signal_source(store: Store, src: Source, *, source: str, preset_name
 
     def body(conn: Connection, result: ImportResult) -> None:
         s = schema.signals
-        park_ids, park_refs = _park_lookups(conn)
         ctx = SignalContext(preset=preset, crs=src.crs, signal_type=signal_type, overrides=mapping or {},
-                            park_ids=park_ids, park_refs=park_refs, max_name_length=settings.max_name_length,
+                            parks=ParkLookup(conn), max_name_length=settings.max_name_length,
                             encoding_hint=encoding_hint)
         idx = index if index is not None else build_park_index(store, conn)
         existing = _existing_signals(conn, source)

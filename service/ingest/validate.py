@@ -11,7 +11,8 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Iterable
+from typing import Any, Callable, Protocol
 
 import numpy as np
 import pandas as pd
@@ -404,6 +405,14 @@ def validate_parks(chunk: Chunk, ctx: ParkContext) -> tuple[pd.DataFrame, list[d
 
 
 # -- signals ----------------------------------------------------------------------------------------
+class ParkResolver(Protocol):
+    """What signal validation asks about parks (answered by the store, without loading every park)."""
+
+    def existing(self, ids: Iterable[int]) -> set[int]: ...
+
+    def resolve(self, refs: Iterable[str]) -> dict[str, int]: ...
+
+
 @dataclass
 class SignalContext:
     """What signal validation needs beyond the chunk: CRS, fixed type, and the parks it may refer to."""
@@ -412,8 +421,8 @@ class SignalContext:
     crs: str | None
     signal_type: str | None = None
     overrides: dict[str, str] = field(default_factory=dict)
-    park_ids: set[int] = field(default_factory=set)
-    park_refs: dict[str, int] = field(default_factory=dict)
+    #: Answers which park ids exist and which park a reference names (see ``pipeline.ParkLookup``).
+    parks: ParkResolver | None = None
     max_name_length: int = 200
     today: dt.date = field(default_factory=dt.date.today)
     seen_ids: dict[str, int] = field(default_factory=dict)
@@ -541,12 +550,15 @@ def validate_signals(chunk: Chunk, ctx: SignalContext) -> tuple[pd.DataFrame, li
         pv, bad = _numbers(pt)
         rej.add(bad, "park_id", "park_id is not a number")
         has = np.isfinite(pv)
-        missing = has & ~np.isin(np.where(has, pv, -1).astype(np.int64), np.fromiter(ctx.park_ids, dtype=np.int64))
+        wanted = np.where(has, pv, -1).astype(np.int64)
+        known = ctx.parks.existing(wanted[has].tolist()) if ctx.parks is not None else set()
+        missing = has & ~np.isin(wanted, np.fromiter(known, dtype=np.int64, count=len(known)))
         rej.add(missing, "park_id", _each(pt, lambda v: f"park_id {v} matches no park"))
         park[has] = pv[has].astype(np.int64)
     if pref_c is not None:
         rt = _text(pref_c, n)
-        mapped = rt.map(lambda r: ctx.park_refs.get(r, -1) if r else -1).to_numpy(dtype=np.int64)
+        refs = ctx.parks.resolve(set(rt.tolist()) - {""}) if ctx.parks is not None else {}
+        mapped = rt.map(lambda r: refs.get(r, -1)).to_numpy(dtype=np.int64)
         rej.add((rt != "").to_numpy() & (mapped < 0), "park_ref", _each(rt, lambda r: f"park_ref {r!r} matches no park"))
         park = np.where((park < 0) & (mapped >= 0), mapped, park)
     nowhere = ~np.isfinite(x) & (park < 0)

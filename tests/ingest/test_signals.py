@@ -278,3 +278,17 @@ def test_geopackage_signals_with_polygons_use_a_representative_point(store, sett
     rows = {r["source_id"]: r for r in signals_in_store(store)}
     assert rows["g1"]["park_id"] == two_parks["A"] and rows["g1"]["subtype"] == "hennep"
     assert rows["g2"]["park_id"] == two_parks["B"] and "non-point" in rows["g2"]["attributes"]["location_note"]
+
+
+def test_park_ref_shared_by_two_sources_must_name_its_source(store, settings, tmp_path, two_parks) -> None:
+    other = write_geojson(tmp_path / "o.geojson", [({"source_id": "A"}, square(RD_X + 3000, RD_Y))],
+                          crs="urn:ogc:def:crs:EPSG::28992")
+    import_parks(store, other, settings=settings, source="other")
+    path = write_csv(tmp_path / "s.csv", ["source_id", "date", "park_ref"], [
+        ["bare", "2024-01-01", "A"], ["qualified", "2024-01-01", "other:A"], ["unique", "2024-01-01", "B"]])
+    result = import_signals(store, path, settings=settings, signal_type="complaint")
+    assert (result.stored, result.rejected) == (2, 1)
+    (rej,) = rejected_rows(store, result.batch_id)
+    assert rej["raw"]["source_id"] == "bare" and rej["reason"] == "park_ref 'A' matches no park"
+    rows = {r["source_id"]: r["park_id"] for r in signals_in_store(store)}
+    assert rows["unique"] == two_parks["B"] and rows["qualified"] not in two_parks.values()
