@@ -14,10 +14,10 @@ import pandas as pd
 from .config import Settings
 from .ingest import ImportResult, import_park_frame, import_signal_frame
 from .store import Store, schema
+from .vocab import DEMO_SOURCE
 
 __all__ = ["DEMO_SOURCE", "load_demo", "signals_as_text_frame"]
 
-DEMO_SOURCE = "demo"
 
 
 def signals_as_text_frame(signals: pd.DataFrame) -> pd.DataFrame:

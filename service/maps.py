@@ -34,6 +34,7 @@ from folium.template import Template
 from shapely.geometry.base import BaseGeometry
 
 from . import geo
+from .vocab import RISK_CLASSES
 
 __all__ = [
     "BASEMAPS",
@@ -66,7 +67,6 @@ __all__ = [
 ]
 
 # -- constants ----------------------------------------------------------------------------------------
-RISK_CLASSES = ("laag", "verhoogd", "hoog")
 #: Traffic-light colours officers read at a glance; grey for parks without a score.
 RISK_COLOURS = {"laag": "#1a9641", "verhoogd": "#f39c12", "hoog": "#d7191c", None: "#8c8c8c"}
 #: One colour per signal type (ColorBrewer Set1/Dark2, distinguishable on the grey PDOK map).
@@ -396,7 +396,7 @@ class MapLabels:
     osm: str = "OpenStreetMap"
     points: str = "punten"
     locale: str = "nl"
-    classes: Mapping[str, str] = field(default_factory=lambda: {"laag": "laag", "verhoogd": "verhoogd", "hoog": "hoog"})
+    classes: Mapping[str, str] = field(default_factory=lambda: {c: c for c in RISK_CLASSES})
     signal_types: Mapping[str, str] = field(default_factory=dict)
 
     def as_js(self) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from service.demo import load_demo
+from service import vocab
 from service.store import schema
 
 
@@ -15,6 +16,6 @@ def test_demo_loads_completely_and_idempotently(store, settings) -> None:
     assert signals.assignment["unassigned"] > 0 and signals.assignment["explicit"] > 0
     with store.connect() as conn:
         types = set(conn.execute(sa.select(schema.signals.c.type).distinct()).scalars())
-    assert types == set(schema.SIGNAL_TYPES)
+    assert types == set(vocab.SIGNAL_TYPES)
     again_parks, again_signals = load_demo(store, settings)
     assert again_parks.unchanged == 240 and again_signals.unchanged == signals.stored

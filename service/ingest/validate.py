@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from .. import geo
-from ..store.schema import PARK_KINDS, SIGNAL_TYPES
+from ..vocab import INSPECTION_CATEGORIES, PARK_KINDS, SIGNAL_TYPES, personal_trait
 from .errors import FileRefused
 from .presets import TOPIC_PATTERNS, Preset
 from .readers import MALFORMED_MARK, Chunk
@@ -30,20 +30,7 @@ __all__ = [
     "SignalContext",
     "validate_parks",
     "validate_signals",
-    "INSPECTION_CATEGORIES",
-    "PERSONAL_TRAIT_COLUMNS",
 ]
-
-INSPECTION_CATEGORIES = (
-    "permanent_residence", "overcrowding", "fire_safety", "illegal_construction", "drugs",
-    "environment", "other",
-)
-#: Columns that describe persons' traits. They are never stored (data minimisation, and no factor may
-#: use them); the import names them in its result instead of silently losing them.
-PERSONAL_TRAIT_COLUMNS = re.compile(
-    r"nation|nationalit|ethnic|etnic|religi|geloof|geboorteland|country_of_birth|birth_country|herkomst|ras$|race",
-    re.I,
-)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
@@ -259,7 +246,7 @@ def _attributes(frame: pd.DataFrame, used: set[str]) -> tuple[list[dict[str, Any
     for col in frame.columns:
         if col in used:
             continue
-        (traits if PERSONAL_TRAIT_COLUMNS.search(str(col)) else keep).append(col)
+        (traits if personal_trait(col) else keep).append(col)
     if not keep:
         return [{} for _ in range(len(frame))], traits
     sub = frame[keep]
@@ -609,8 +596,8 @@ def validate_signals(chunk: Chunk, ctx: SignalContext) -> tuple[pd.DataFrame, li
     if "attributes" in frame.columns:  # JSON payloads may carry an attributes object per row
         for i, extra in enumerate(frame["attributes"].tolist()):
             if isinstance(extra, dict):
-                clean = {k: _json_safe(v) for k, v in extra.items() if not PERSONAL_TRAIT_COLUMNS.search(str(k))}
-                ctx.ignored_columns.update(k for k in extra if PERSONAL_TRAIT_COLUMNS.search(str(k)))
+                clean = {k: _json_safe(v) for k, v in extra.items() if not personal_trait(k)}
+                ctx.ignored_columns.update(k for k in extra if personal_trait(k))
                 attrs[i] = {**clean, **attrs[i]}
             elif extra not in (None, "") and not (isinstance(extra, float) and math.isnan(extra)):
                 rej.add(np.arange(n) == i, "attributes", "attributes must be a JSON object")

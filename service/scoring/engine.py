@@ -35,7 +35,8 @@ from .factors import (
     normalise,
     signal_weights,
 )
-from .model import PARK_ATTRIBUTES, THEMES, Factor, Model, NeighbourSource, ParkSource, SignalSource
+from ..vocab import THEMES, classify_scores
+from .model import PARK_ATTRIBUTES, Factor, Model, NeighbourSource, ParkSource, SignalSource
 
 __all__ = ["ParkFrame", "NeighbourPairs", "Evidence", "EngineResult", "compute", "as_day"]
 
@@ -159,9 +160,7 @@ class EngineResult:
         return out
 
     def classes(self) -> np.ndarray:
-        s = self.scores
-        t = self.model.thresholds
-        return np.where(s >= t["hoog"], "hoog", np.where(s >= t["verhoogd"], "verhoogd", "laag")).astype(object)
+        return classify_scores(self.scores, self.model.thresholds)
 
     def position(self, park_id: int) -> int:
         i = int(np.searchsorted(self.park_ids, park_id))

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from .engine import EngineResult
-from .model import THEMES, Model
+from ..vocab import THEMES
+from .model import Model
 
 __all__ = ["ADJUSTMENT", "park_records", "check_decomposition", "describe_factors"]
 

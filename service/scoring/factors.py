@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..store.schema import SIGNAL_TYPES
+from ..vocab import SIGNAL_TYPES
 from .model import SIGNAL_FIELDS, Factor, Filter, Transform, WeightBy
 
 __all__ = [

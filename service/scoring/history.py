@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection
 
 from ..store import Store, schema
 from .explain import ADJUSTMENT
-from .model import THEMES, Model, parse_model
+from ..vocab import THEMES
+from .model import Model, parse_model
 
 __all__ = ["published_run", "park_score", "park_history", "list_runs", "run_model", "score_updates"]
 

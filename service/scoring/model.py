@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..store.schema import SIGNAL_TYPES
+from ..vocab import SIGNAL_TYPES, THEMES, classify_score, personal_trait
 
 __all__ = [
     "ModelError",
@@ -34,10 +34,8 @@ __all__ = [
     "Filter",
     "Transform",
     "WeightBy",
-    "THEMES",
     "SIGNAL_FIELDS",
     "PARK_ATTRIBUTES",
-    "PERSONAL_TRAIT_KEYWORDS",
     "load_model",
     "parse_model",
 ]
@@ -46,9 +44,6 @@ __all__ = [
 class ModelError(ValueError):
     """A model file that cannot be used; the message names the factor and the field to fix."""
 
-
-#: The five themes of the Monitor Vitale Vakantieparken; every factor belongs to exactly one.
-THEMES: tuple[str, ...] = ("ownership", "economic", "social", "crime", "fire_safety")
 
 #: Signal fields a filter, weight or aggregate may read, with their kind. ``subtype`` is a column; the rest
 #: live in ``signals.attributes``. A field not listed here is refused: a typo would silently score 0 forever.
@@ -86,13 +81,6 @@ PARK_MEASURES: dict[str, tuple[str, ...]] = {
     "age": ("year",),  # as_of year - value, in years (absent: no points)
     "value": ("number",),  # the number itself
 }
-
-#: Words that betray a factor on persons' traits (nationality, ethnicity, country of birth, religion, age of
-#: persons). Any factor whose id, source, attribute, filter field or filter value contains one is refused.
-PERSONAL_TRAIT_KEYWORDS: tuple[str, ...] = (
-    "nation", "ethnic", "etnic", "religi", "geloof", "geboorteland", "birth", "leeftijd", "age_of",
-    "etnisch", "herkomst", "afkomst", "migratieachtergrond",
-)
 
 _OPS_BY_KIND: dict[str, tuple[str, ...]] = {
     "text": ("=", "!=", "in", "not_in", "exists"),
@@ -307,11 +295,7 @@ class Model:
                     if isinstance(f.source, SignalSource) and f.source.scope == "nearby"), default=0.0)
 
     def classify(self, score: float) -> str:
-        if score >= self.thresholds["hoog"]:
-            return "hoog"
-        if score >= self.thresholds["verhoogd"]:
-            return "verhoogd"
-        return "laag"
+        return classify_score(score, self.thresholds)
 
     def card(self) -> dict[str, Any]:
         """A model card: everything an auditor needs to read the model without the file."""
@@ -445,16 +429,14 @@ def _build(data: dict[str, Any], *, text: str, sha: str, path: str | None) -> Mo
 
 
 def _check_traits(ctx: str, *names: Any) -> None:
+    """Refuse a factor that names a personal trait (the same policy the import applies to columns)."""
     for name in names:
-        if not isinstance(name, str):
-            continue
-        low = name.lower()
-        for word in PERSONAL_TRAIT_KEYWORDS:
-            if word in low:
-                raise ModelError(
-                    f"{ctx}: {name!r} looks like a personal trait ({word!r}); Parkwacht scores parks, never "
-                    "persons, and no factor may use nationality, ethnicity, country of birth, religion or "
-                    "the age of persons")
+        word = personal_trait(name)
+        if word is not None:
+            raise ModelError(
+                f"{ctx}: {name!r} looks like a personal trait ({word!r}); Parkwacht scores parks, never "
+                "persons, and no factor may use nationality, ethnicity, country of birth, religion or "
+                "the age of persons")
 
 
 def _factor(raw: Any, index: int) -> Factor:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from ..config import Settings
 from ..spatial import ParkIndex
 from ..store import Store, schema
+from ..vocab import HOTSPOT_LABELS, RISK_CLASSES
 from . import locks
 from .engine import EngineResult, NeighbourPairs, compute
 from .explain import park_records
@@ -271,8 +272,8 @@ def score_run(store: Store, settings: Settings, *, as_of: dt.date | None = None,
                                 beat=_beater(store, lock))
         counts = dict(scored.counts)
         counts["classes"] = {c: int(sum(r["risk_class"] == c for r in scored.records))
-                             for c in ("laag", "verhoogd", "hoog")}
-        counts["hotspots"] = {h: int((scored.hotspot_label == h).sum()) for h in ("hot", "cold", "none")}
+                             for c in RISK_CLASSES}
+        counts["hotspots"] = {h: int((scored.hotspot_label == h).sum()) for h in HOTSPOT_LABELS}
         timings = dict(progress.timings)
         t0 = time.perf_counter()
         old = _publish(store, lock, scored, counts, timings)

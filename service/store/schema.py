@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from ..vocab import ASSIGNMENTS, PARK_KINDS
+
 __all__ = [
     "metadata",
     "parks",
@@ -20,27 +22,7 @@ __all__ = [
     "park_scores",
     "score_locks",
     "score_updates",
-    "PARK_KINDS",
-    "SIGNAL_TYPES",
-    "ASSIGNMENTS",
 ]
-
-#: Park kinds, after TOP10NL "functioneel gebied".
-PARK_KINDS = ("bungalowpark", "camping", "caravanpark", "unknown")
-#: Signal types Parkwacht takes in.
-SIGNAL_TYPES = (
-    "permit",
-    "ownership_change",
-    "inspection",
-    "registration",
-    "complaint",
-    "incident",
-    "bibob",
-    "energy_anomaly",
-    "other",
-)
-#: How a signal got its park.
-ASSIGNMENTS = ("explicit", "inside", "nearby", "unassigned")
 
 naming = {
     "ix": "ix_%(column_0_label)s",
@@ -50,6 +32,11 @@ naming = {
     "pk": "pk_%(table_name)s",
 }
 metadata = sa.MetaData(naming_convention=naming)
+
+def _one_of(column: str, words: tuple[str, ...]) -> str:
+    """A CHECK constraint's text: ``column`` holds one of the vocabulary's ``words``."""
+    return f"{column} in ({','.join(repr(w) for w in words)})"
+
 
 _json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 _now = sa.func.current_timestamp()
@@ -125,7 +112,7 @@ parks = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.UniqueConstraint("source", "source_id", name="uq_parks_source_id"),
-    sa.CheckConstraint("kind in ('bungalowpark','camping','caravanpark','unknown')", name="kind"),
+    sa.CheckConstraint(_one_of("kind", PARK_KINDS), name="kind"),
     sa.Index("ix_parks_municipality", "municipality_code"),
     sa.Index("ix_parks_bbox", "minx", "miny", "maxx", "maxy"),
 )
@@ -149,9 +136,7 @@ signals = sa.Table(
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.UniqueConstraint("source", "source_id", name="uq_signals_source_id"),
-    sa.CheckConstraint(
-        "assignment in ('explicit','inside','nearby','unassigned')", name="assignment"
-    ),
+    sa.CheckConstraint(_one_of("assignment", ASSIGNMENTS), name="assignment"),
     sa.Index("ix_signals_park_date", "park_id", "date"),
     sa.Index("ix_signals_type_date", "type", "date"),
 )

@@ -17,9 +17,7 @@ from flask import session
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from ..ingest.validate import INSPECTION_CATEGORIES
-from ..maps import RISK_CLASSES
-from ..store.schema import PARK_KINDS
+from ..vocab import INSPECTION_CATEGORIES, PARK_KINDS, RISK_CLASSES
 
 __all__ = [
     "MapFilter",

@@ -18,10 +18,10 @@ from flask_babel import gettext as _
 
 from .. import runtime
 from ..ingest import iter_batches, rejected_rows
-from ..ingest.validate import INSPECTION_CATEGORIES
 from . import bp, pages, queries
 from .forms import VisitForm, csrf_valid, parse_visit
 from .i18n import CATEGORY_LABELS
+from ..vocab import INSPECTION_CATEGORIES, PARK_KINDS, RISK_CLASSES
 
 __all__ = ["risk_map", "park_page", "record_visit", "worklist", "worklist_csv", "imports"]
 
@@ -30,8 +30,7 @@ __all__ = ["risk_map", "park_page", "record_visit", "worklist", "worklist_csv", 
 def risk_map() -> Response:
     page = pages.risk_map_page(runtime())
     g.csp_script_hashes = page.parts.script_hashes
-    resp = Response(render_template("index.html", page=page, kinds=("bungalowpark", "camping", "caravanpark", "unknown"),
-                                    classes=("laag", "verhoogd", "hoog")))
+    resp = Response(render_template("index.html", page=page, kinds=PARK_KINDS, classes=RISK_CLASSES))
     resp.headers["X-Parkwacht-Map-Cache"] = "hit" if page.cache_hit else "miss"
     return resp
 
@@ -86,7 +85,7 @@ def record_visit(park_id: int):
 @bp.get("/worklist")
 def worklist() -> str:
     data = pages.worklist_page(runtime())
-    return render_template("worklist.html", **data, classes=("laag", "verhoogd", "hoog"),
+    return render_template("worklist.html", **data, classes=RISK_CLASSES,
                            csv_query=urlencode(data["filter"].query()))
 
 

@@ -292,3 +292,15 @@ def test_park_ref_shared_by_two_sources_must_name_its_source(store, settings, tm
     assert rej["raw"]["source_id"] == "bare" and rej["reason"] == "park_ref 'A' matches no park"
     rows = {r["source_id"]: r["park_id"] for r in signals_in_store(store)}
     assert rows["unique"] == two_parks["B"] and rows["qualified"] not in two_parks.values()
+
+
+def test_one_trait_policy_for_signal_columns(store, settings, tmp_path, two_parks) -> None:
+    """The import drops exactly the columns the vocabulary's policy names, by whole word."""
+    header = ["source_id", "date", "x", "y", "etnische_achtergrond", "migratieachtergrond", "afkomst",
+              "trace_id", "grace_period"]
+    path = rd_csv(tmp_path, [["t1", "2024-01-01", RD_X + 10, RD_Y + 10, "a", "b", "c", "tr-1", "30"]], header)
+    result = import_signals(store, path, settings=settings, signal_type="complaint", source="t", crs="EPSG:28992")
+    assert result.stored == 1
+    assert sorted(result.ignored_columns) == ["afkomst", "etnische_achtergrond", "migratieachtergrond"]
+    attrs = signals_in_store(store)[0]["attributes"]
+    assert set(attrs) == {"trace_id", "grace_period"}
