@@ -1,4 +1,4 @@
 """WSGI entry point: ``gunicorn wsgi:app`` or ``flask --app wsgi run``."""
-from service import create_app
+from service.app import create_app
 
 app = create_app()

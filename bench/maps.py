@@ -24,7 +24,8 @@ import geopandas as gpd  # noqa: E402
 import shapely  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from service import create_app, scoring  # noqa: E402
+from service import scoring
+from service.app import create_app  # noqa: E402
 from service.config import load_settings  # noqa: E402
 from service.ingest import import_parks  # noqa: E402
 from service.store import Store, schema  # noqa: E402

@@ -228,7 +228,7 @@ def baseline(store: Store, settings: Settings) -> dict[str, float]:
     """The plain way: read signals with pandas, sjoin to parks, groupby park x factor (same counts as the model)."""
     import geopandas as gpd
 
-    from service.scoring.model import load_model
+    from service.scoring.model_file import load_model
 
     model = load_model(settings.model_path)
     t0 = time.perf_counter()
@@ -300,7 +300,7 @@ def engine_vs_baseline_compute(store: Store, settings: Settings) -> dict[str, fl
 
     from service.scoring.engine import compute
     from service.scoring.inputs import load_parks, load_signals, neighbour_pairs
-    from service.scoring.model import load_model
+    from service.scoring.model_file import load_model
 
     model = load_model(settings.model_path)
     with store.connect() as conn:

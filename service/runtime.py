@@ -9,7 +9,8 @@ import shapely
 import sqlalchemy as sa
 
 from .config import Settings
-from .ingest import build_park_index
+from .ingest import ImportResult, build_park_index
+from .scoring import rescore_after_import
 from .spatial import ParkIndex
 from .store import Store, schema
 
@@ -49,29 +50,27 @@ class Runtime:
                 self._index = build_park_index(self.store)
                 self.index_rebuilds += 1
             elif state != self._seen:
-                self._apply_changes_since(self._seen[1])
+                self._apply_changes_since(self._index, self._seen[1])
             self._seen = state
             return self._index
 
-    def _apply_changes_since(self, latest: object) -> None:
+    def _apply_changes_since(self, index: ParkIndex, latest: object) -> None:
         p = schema.parks
         query = sa.select(p.c.id, p.c.geom_wkb)
         if latest is not None:
             query = query.where(sa.cast(p.c.updated_at, sa.String) >= latest)
         with self.store.connect() as conn:
             for park_id, wkb in conn.execute(query):
-                self._index.add(park_id, shapely.from_wkb(wkb))  # type: ignore[union-attr]
+                index.add(park_id, shapely.from_wkb(wkb))
 
-    def after_signals(self, import_result: Any) -> dict[str, Any]:
+    def after_signals(self, import_result: ImportResult) -> dict[str, Any]:
         """Re-score the parks an import or API post touched, against the published run (incremental).
 
         The import has already committed: a failure here leaves the signals stored and the previous
         scores in place, and is reported rather than raised.
         """
-        from .scoring import rescore_after_import
-
         try:
             return rescore_after_import(self.store, self.settings, import_result, index=self.park_index())
         except Exception as exc:  # the next full run will score these parks anyway
-            log.exception("incremental re-scoring after batch %s failed", getattr(import_result, "batch_id", "?"))
+            log.exception("incremental re-scoring after batch %s failed", import_result.batch_id)
             return {"status": "failed", "message": f"incremental re-scoring failed: {exc}", "rescored": []}

@@ -1,16 +1,22 @@
-"""Typed API errors and their RFC 9457 ``application/problem+json`` rendering, in one place."""
+"""Typed API errors and their RFC 9457 ``application/problem+json`` rendering.
+
+Views raise these; :mod:`service.errors` turns them (and every other error under ``/api``) into problem
+documents in one place. The title is always the HTTP reason phrase of the status.
+"""
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Response, json
+from flask import Response
 
-__all__ = ["ApiError", "BadRequest", "NotFound", "Unprocessable", "problem_response"]
+__all__ = ["ApiError", "BadRequest", "NotFound", "Conflict", "Unprocessable", "problem_response"]
 
 
 class ApiError(Exception):
+    """An answer other than success, with a detail a client can act on and optional extra members."""
+
     status = 500
-    title = "Internal error"
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -20,20 +26,22 @@ class ApiError(Exception):
 
 class BadRequest(ApiError):
     status = 400
-    title = "Bad request"
 
 
 class NotFound(ApiError):
     status = 404
-    title = "Not found"
+
+
+class Conflict(ApiError):
+    status = 409
 
 
 class Unprocessable(ApiError):
     status = 422
-    title = "Nothing could be stored"
 
 
 def problem_response(status: int, title: str, detail: str, extra: dict[str, Any] | None = None) -> Response:
     """A problem document; ``extra`` members never override the standard ones."""
     body = {**(extra or {}), "type": "about:blank", "title": title, "status": status, "detail": detail}
-    return Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    return Response(json.dumps(body, ensure_ascii=False, default=str), status=status,
+                    mimetype="application/problem+json")

@@ -1,7 +1,7 @@
 """Risk scoring: the model file, the vectorised engine (batch and incremental), explanations, hotspots,
 atomic publication of score runs, and the backtest against later inspections.
 
-The core never imports Flask; only :mod:`service.scoring.cli` does (through ``service.runtime``).
+Part of the core: imports no Flask (the ``parkwacht`` scoring commands live in :mod:`service.cli.scoring`).
 """
 from __future__ import annotations
 
@@ -9,11 +9,23 @@ from .backtest import backtest, format_backtest
 from .engine import EngineResult, NeighbourPairs, ParkFrame, compute
 from .explain import check_decomposition, park_records
 from .factors import SignalFrame
-from .history import list_runs, park_history, park_score, published_run, run_model, score_updates
+from .history import (
+    RunScore,
+    list_runs,
+    park_history,
+    park_score,
+    published_run,
+    published_run_id,
+    run_model,
+    run_scores,
+    score_updates,
+    top_factors,
+)
 from .hotspots import hotspots
 from .incremental import rescore_after_import, rescore_parks
 from .locks import LockLost, RunLocked
-from .model import Model, ModelError, load_model, parse_model
+from .model import Model, ModelError
+from .model_file import load_model, parse_model
 from .runs import Progress, compute_scores, default_as_of, engine_scores, score_run
 
 __all__ = [
@@ -22,6 +34,7 @@ __all__ = [
     "park_records", "check_decomposition", "hotspots",
     "score_run", "compute_scores", "engine_scores", "default_as_of", "Progress", "RunLocked", "LockLost",
     "rescore_parks", "rescore_after_import",
-    "published_run", "park_score", "park_history", "list_runs", "run_model", "score_updates",
+    "published_run", "published_run_id", "park_score", "park_history", "list_runs", "run_model", "score_updates",
+    "RunScore", "run_scores", "top_factors",
     "backtest", "format_backtest",
 ]

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from ..config import Settings
 from ..spatial import ParkIndex
 from ..store import Store, schema
-from .model import load_model
+from .model_file import load_model
 from .runs import engine_scores
 
 __all__ = ["backtest", "format_backtest", "roc_auc", "top_k", "CAVEAT"]

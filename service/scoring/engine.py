@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..vocab import THEMES, classify_scores
 from .factors import (
     EPOCH,
     TYPE_CODES,
@@ -35,8 +36,14 @@ from .factors import (
     normalise,
     signal_weights,
 )
-from ..vocab import THEMES, classify_scores
-from .model import PARK_ATTRIBUTES, Factor, Model, NeighbourSource, ParkSource, SignalSource
+from .model import (
+    PARK_ATTRIBUTES,
+    Factor,
+    Model,
+    NeighbourSource,
+    ParkSource,
+    SignalSource,
+)
 
 __all__ = ["ParkFrame", "NeighbourPairs", "Evidence", "EngineResult", "compute", "as_day"]
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from .engine import EngineResult
 from ..vocab import THEMES
+from .engine import EngineResult
 from .model import Model
 
-__all__ = ["ADJUSTMENT", "park_records", "check_decomposition", "describe_factors"]
+__all__ = ["ADJUSTMENT", "DecompositionError", "park_records", "check_decomposition", "describe_factors"]
 
 #: Pseudo-factor that lifts a score to 0 when a model with negative weights would go below it.
 ADJUSTMENT = "floor_adjustment"
@@ -78,14 +78,20 @@ def park_records(result: EngineResult) -> list[dict[str, Any]]:
     return out
 
 
+class DecompositionError(ValueError):
+    """A score that is not the exact sum of its factor points (a bug: scores must decompose exactly)."""
+
+
 def check_decomposition(record: dict[str, Any]) -> None:
-    """Raise ``AssertionError`` unless the factor points (and the theme subtotals) add up to the score."""
+    """Raise :class:`DecompositionError` unless the factor points (and theme subtotals) add up to the score."""
     total = sum(round(f["points"] * 100) for f in record["factors"].values())
-    assert total == round(record["score"] * 100), (total, record["score"])
+    if total != round(record["score"] * 100):
+        raise DecompositionError(f"factor points add up to {total / 100}, not to the score {record['score']}")
     themes = record.get("themes")
     if themes:
         adjust = round(record["factors"].get(ADJUSTMENT, {}).get("points", 0) * 100)
-        assert sum(round(v * 100) for v in themes.values()) + adjust == total, (themes, record["score"])
+        if sum(round(v * 100) for v in themes.values()) + adjust != total:
+            raise DecompositionError(f"theme subtotals {themes} do not add up to the score {record['score']}")
 
 
 def describe_factors(model: Model) -> dict[str, dict[str, Any]]:

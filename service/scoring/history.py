@@ -5,18 +5,23 @@ Every function returns plain dicts (JSON-ready: dates as ISO text), so the web a
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..store import Store, schema
-from .explain import ADJUSTMENT
+from ..store import Store, connection, in_groups, schema
 from ..vocab import THEMES
-from .model import Model, parse_model
+from .explain import ADJUSTMENT
+from .model import Model
+from .model_file import parse_model
 
-__all__ = ["published_run", "park_score", "park_history", "list_runs", "run_model", "score_updates"]
+__all__ = ["published_run", "published_run_id", "park_score", "park_history", "list_runs", "run_model",
+           "score_updates", "RunScore", "run_scores", "top_factors"]
 
 _RUN_FIELDS = ("id", "model_version", "model_hash", "model_path", "as_of", "status", "started_at", "finished_at",
                "input_counts", "timings", "error", "previous_run_id")
@@ -41,12 +46,8 @@ def _model_from_text(text: str) -> Model:
 def run_model(store: Store | Connection, run_id: int) -> Model:
     """The exact model a run used (parsed from the text stored with it)."""
     r = schema.score_runs
-    q = sa.select(r.c.model_text).where(r.c.id == run_id)
-    if isinstance(store, Connection):
-        text = store.execute(q).scalar()
-    else:
-        with store.connect() as conn:
-            text = conn.execute(q).scalar()
+    with connection(store) as conn:
+        text = conn.execute(sa.select(r.c.model_text).where(r.c.id == run_id)).scalar()
     if text is None:
         raise KeyError(run_id)
     return _model_from_text(text)
@@ -144,3 +145,62 @@ def score_updates(store: Store, run_id: int | None = None, limit: int = 50) -> l
         q = q.where(u.c.run_id == run_id)
     with store.connect() as conn:
         return [{k: _plain(v) for k, v in row._mapping.items()} for row in conn.execute(q)]
+
+
+def published_run_id(store: Store | Connection) -> int | None:
+    """The id of the published run, or None when nothing is scored yet."""
+    r = schema.score_runs
+    with connection(store) as conn:
+        run_id = conn.execute(sa.select(r.c.id).where(r.c.status == "published")).scalar()
+    return None if run_id is None else int(run_id)
+
+
+def _json_value(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value  # drivers without JSON support hand back text
+
+
+@dataclass(frozen=True)
+class RunScore:
+    """A park's score in one run, in brief: what maps, lists and exports show (no signal ids)."""
+
+    park_id: int
+    score: float
+    risk_class: str
+    change: float | None
+    hotspot: str | None
+    hotspot_p: float | None
+    themes: dict[str, float] = field(default_factory=dict)  # theme -> points
+    factors: dict[str, float] = field(default_factory=dict)  # factor id -> points
+
+    def top_factors(self, n: int = 3) -> list[tuple[str, float]]:
+        return top_factors(self.factors, n)
+
+
+def top_factors(points: dict[str, float], n: int = 3) -> list[tuple[str, float]]:
+    """The ``n`` factors with the most points (ties by id), only those with points above zero."""
+    items = [(fid, pts) for fid, pts in points.items() if fid != ADJUSTMENT and pts > 0]
+    return sorted(items, key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+def run_scores(store: Store | Connection, run_id: int, park_ids: Iterable[int] | None = None) -> dict[int, RunScore]:
+    """Every park's score in ``run_id`` (or only ``park_ids``'), keyed by park id: the bulk reader."""
+    ps = schema.park_scores
+    q = sa.select(ps.c.park_id, ps.c.score, ps.c.risk_class, ps.c.change, ps.c.hotspot, ps.c.hotspot_p,
+                  ps.c.themes, ps.c.factors).where(ps.c.run_id == run_id)
+    out: dict[int, RunScore] = {}
+    with connection(store) as conn:
+        if park_ids is None:
+            groups: Iterable[Any] = [conn.execute(q)]
+        else:
+            ids = sorted({int(i) for i in park_ids})
+            groups = (conn.execute(q.where(ps.c.park_id.in_(group))) for group in in_groups(ids))
+        for rows in groups:
+            for m in (r._mapping for r in rows):
+                out[int(m["park_id"])] = RunScore(
+                    park_id=int(m["park_id"]), score=float(m["score"]), risk_class=m["risk_class"],
+                    change=None if m["change"] is None else float(m["change"]), hotspot=m["hotspot"],
+                    hotspot_p=m["hotspot_p"],
+                    themes={k: float(v or 0) for k, v in (_json_value(m["themes"]) or {}).items()},
+                    factors={k: float((v or {}).get("points") or 0)
+                             for k, v in (_json_value(m["factors"]) or {}).items()})
+    return out

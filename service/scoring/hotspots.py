@@ -42,7 +42,9 @@ def hotspots(scores: np.ndarray, xy: np.ndarray, model: Model) -> Hotspots:
     if n < 3 or not np.isfinite(y).all() or np.ptp(y) == 0 or y.sum() <= 0:
         return Hotspots(label, p, z)
 
-    from esda import G_Local  # imported here: esda pulls in a lot and only full runs need it
+    from esda import (
+        G_Local,  # imported here: esda pulls in a lot and only full runs need it
+    )
     from libpysal.weights import DistanceBand
 
     with warnings.catch_warnings():

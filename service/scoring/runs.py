@@ -31,7 +31,8 @@ from .explain import park_records
 from .factors import SignalFrame
 from .hotspots import centroids_xy, hotspots
 from .inputs import freshness, load_parks, load_signals, neighbour_pairs
-from .model import Model, load_model
+from .model import Model
+from .model_file import load_model
 
 __all__ = ["Progress", "Scored", "score_run", "compute_scores", "engine_scores", "default_as_of",
            "latest_signal_date", "STAGES"]

@@ -1,9 +1,10 @@
 """The store: one engine, its migrations, and the few queries everybody needs."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import shapely
@@ -14,7 +15,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import schema
 
-__all__ = ["Store", "ParkGeometries"]
+__all__ = ["Store", "ParkGeometries", "connection", "in_groups", "ID_GROUP"]
+
+T = TypeVar("T")
+
+#: Ids per ``IN (...)`` list: well below SQLite's 999 bound parameters and PostgreSQL's 65,535.
+ID_GROUP = 500
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -104,3 +110,27 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def in_groups(items: Iterable[T], n: int = ID_GROUP) -> Iterator[Sequence[T]]:
+    """``items`` in lists of at most ``n``, in order (for ``IN (...)`` queries and batched writes).
+
+    >>> [list(g) for g in in_groups(range(5), 2)]
+    [[0, 1], [2, 3], [4]]
+    """
+    seq = items if isinstance(items, Sequence) else list(items)
+    for start in range(0, len(seq), n):
+        yield seq[start:start + n]
+
+
+@contextmanager
+def connection(source: Store | Connection) -> Iterator[Connection]:
+    """An open connection from a :class:`Store` (opened and closed here) or an open connection (as it is).
+
+    Readers take either, so they run inside a caller's transaction or on their own.
+    """
+    if isinstance(source, Connection):
+        yield source
+    else:
+        with source.connect() as conn:
+            yield conn

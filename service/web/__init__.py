@@ -1,8 +1,8 @@
 """The officers' pages: risk map, park pages, worklist (templates live in ``templates/``).
 
 Registering the blueprint also sets up what the pages need app-wide (``record_once``), so ``create_app``
-only registers it: Flask-Babel, the map cache under the instance folder, security headers on every HTML
-response, and the HTML error pages.
+only registers it: Flask-Babel, the map cache under the instance folder and security headers on every HTML
+response. Errors are answered app-wide by :mod:`service.errors`.
 """
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, g, render_template, request
-from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Response, g, request
 
 bp = Blueprint("web", __name__)
 
@@ -21,7 +19,7 @@ __all__ = ["bp"]
 
 @bp.record_once
 def _setup(state: Any) -> None:
-    from .. import runtime
+    from ..app import runtime
     from . import i18n
     from .cache import MapCache
     from .pages import WebState
@@ -34,7 +32,7 @@ def _setup(state: Any) -> None:
 
 @bp.after_app_request
 def _security_headers(response: Response) -> Response:
-    from .. import runtime
+    from ..app import runtime
     from .security import apply_headers
 
     return apply_headers(response, getattr(g, "csp_script_hashes", ()), runtime().settings.basemap)
@@ -42,8 +40,9 @@ def _security_headers(response: Response) -> Response:
 
 @bp.app_context_processor
 def _template_globals() -> dict[str, Any]:
-    from .. import runtime
-    from . import i18n, queries
+    from .. import reads
+    from ..app import runtime
+    from . import i18n
     from .forms import csrf_token
 
     def lang_url(lang: str) -> str:
@@ -52,7 +51,7 @@ def _template_globals() -> dict[str, Any]:
         return request.path + "?" + urlencode(args, doseq=True)
 
     try:
-        demo = queries.has_demo_parks(runtime().store)
+        demo = reads.has_demo_parks(runtime().store)
     except Exception:  # an error page must render even when the store is what failed
         demo = False
     return {
@@ -68,29 +67,6 @@ def _template_globals() -> dict[str, Any]:
         "hotspot_label": i18n.hotspot_label,
         "text_for": i18n.text_for,
     }
-
-
-def _wants_problem_json() -> bool:
-    return request.path.startswith("/api/")
-
-
-@bp.app_errorhandler(404)
-def not_found(exc: HTTPException) -> Any:
-    if _wants_problem_json():
-        from ..api.problems import problem_response
-
-        return problem_response(404, "Not Found", exc.description or "Not Found")
-    return render_template("error.html", title=_("Niet gevonden"),
-                           message=_("Deze pagina of dit park bestaat niet.")), 404
-
-
-@bp.app_errorhandler(400)
-def bad_request(exc: HTTPException) -> Any:
-    if _wants_problem_json():
-        from ..api.problems import problem_response
-
-        return problem_response(400, "Bad Request", exc.description or "Bad Request")
-    return render_template("error.html", title=_("Verzoek niet begrepen"), message=exc.description), 400
 
 
 from . import views  # noqa: E402,F401  (registers the routes on bp)

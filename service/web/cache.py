@@ -97,7 +97,8 @@ class MapCache:
                 self._memory.popitem(last=False)
 
     def _prune(self) -> None:
-        assert self.folder is not None
+        if self.folder is None:
+            return
         files = sorted(self.folder.glob("*.json"), key=lambda f: f.stat().st_mtime, reverse=True)
         for old in files[self.max_files:]:
             old.unlink(missing_ok=True)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, get_locale, lazy_gettext as _l
+from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
 
 from ..config import PROJECT_ROOT
 from ..maps import MapLabels

@@ -8,15 +8,16 @@ import csv
 import datetime as dt
 import io
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+import shapely
 from flask import current_app, request
 from flask_babel import gettext as _
 
-from .. import maps, scoring
+from .. import maps, reads, scoring
 from ..runtime import Runtime
-from . import queries
 from .cache import MapCache, cache_key
 from .charts import Bar, bar_chart, line_chart
 from .forms import MapFilter, parse_map_filter
@@ -56,7 +57,7 @@ class WebState:
 
 
 def web_state() -> WebState:
-    return current_app.extensions["parkwacht_web"]
+    return cast(WebState, current_app.extensions["parkwacht_web"])
 
 
 def _static_url() -> str:
@@ -64,7 +65,7 @@ def _static_url() -> str:
 
 
 def _factor_labels(rt: Runtime, run_id: int | None, lang: str) -> dict[str, str]:
-    return {fid: text_for(f, lang) for fid, f in queries.factor_catalogue(rt.store, run_id).items()}
+    return {fid: text_for(f, lang) for fid, f in reads.factor_catalogue(rt.store, run_id).items()}
 
 
 # -- the risk map ------------------------------------------------------------------------------------------
@@ -84,17 +85,17 @@ class RiskMapPage:
 def risk_map_page(rt: Runtime) -> RiskMapPage:
     """The risk map for the request's filter and language, from the cache when it is current."""
     store, settings = rt.store, rt.settings
-    run = queries.published_run(store)
+    run = reads.published_run(store)
     run_id = run["id"] if run else None
-    munis = queries.municipalities(store)
-    themes = queries.theme_catalogue(store, run_id, settings)
+    munis = reads.municipalities(store)
+    themes = reads.theme_catalogue(store, run_id, settings)
     flt, messages = parse_map_filter(request.args, municipalities=[c for c, _n in munis], themes=list(themes))
     lang = current_language()
-    key = cache_key(queries.data_version(store), flt.key(), lang, settings.basemap, _static_url())
+    key = cache_key(reads.data_version(store), flt.key(), lang, settings.basemap, _static_url())
     state = web_state()
     parts = state.cache.get(key)
     hit = parts is not None
-    ref = queries.reference_date(store, run)
+    ref = reads.reference_date(store, run)
     if parts is None:
         started = time.perf_counter()
         parts = build_risk_map(rt, run_id, flt, lang, ref)
@@ -109,12 +110,12 @@ def risk_map_page(rt: Runtime) -> RiskMapPage:
 def build_risk_map(rt: Runtime, run_id: int | None, flt: MapFilter, lang: str, ref: dt.date) -> maps.MapParts:
     """Build (not cached) the risk map of the parks matching ``flt``."""
     store = rt.store
-    rows = queries.park_rows(store, run_id, municipalities=flt.municipalities, kinds=flt.kinds, classes=flt.classes,
+    rows = reads.park_rows(store, run_id, municipalities=flt.municipalities, kinds=flt.kinds, classes=flt.classes,
                              themes=flt.themes)
-    features = queries.park_features(rows, _factor_labels(rt, run_id, lang))
+    features = park_features(rows, _factor_labels(rt, run_id, lang))
     since = ref - dt.timedelta(days=SIGNAL_WINDOW_DAYS)
-    signals = queries.recent_signals(store, since, None if not flt.active else [r.id for r in rows])
-    outlines = queries.municipality_outlines(store, flt.municipalities)
+    signals = reads.recent_signals(store, since, None if not flt.active else [r.id for r in rows])
+    outlines = reads.municipality_outlines(store, flt.municipalities)
     m = maps.build_risk_map(features, labels=map_labels(), basemap=rt.settings.basemap, signals=signals,
                             municipalities=outlines, park_url=request.script_root + "/parks/",
                             static_url=_static_url())
@@ -122,6 +123,15 @@ def build_risk_map(rt: Runtime, run_id: int | None, flt: MapFilter, lang: str, r
                                       "scored": sum(1 for f in features if f.score is not None),
                                       "hotspots": sum(1 for f in features if f.hotspot == "hot"),
                                       "since": since.isoformat(), "outlines": outlines is not None})
+
+
+def park_features(rows: Sequence[reads.ParkScoreRow], labels: dict[str, str], n_factors: int = 3) -> list[maps.ParkFeature]:
+    """Rows as the map core's :class:`~service.maps.ParkFeature` (factor ids replaced by ``labels``)."""
+    geoms = shapely.from_wkb([r.geom_wkb for r in rows]) if rows else []
+    return [maps.ParkFeature(id=r.id, name=r.name, geom_rd=g, score=r.score, risk_class=r.risk_class,
+                             top_factors=[(labels.get(fid, fid), pts) for fid, pts in r.top_factors(n_factors)],
+                             hotspot=r.hotspot, hotspot_p=r.hotspot_p, municipality=r.municipality_name, kind=r.kind)
+            for r, g in zip(rows, geoms)]
 
 
 # -- the park page ------------------------------------------------------------------------------------------
@@ -146,17 +156,15 @@ def _outcome(sig: dict[str, Any]) -> str:
     return " — ".join(parts)
 
 
-def park_page(rt: Runtime, park_id: int) -> dict[str, Any] | None:
-    """Everything the park page shows; None when the park does not exist."""
+def park_page(rt: Runtime, park_id: int) -> dict[str, Any]:
+    """Everything the park page shows (:class:`service.reads.NotFound` when the park does not exist)."""
     store = rt.store
-    park = queries.park(store, park_id)
-    if park is None:
-        return None
+    park = reads.park(store, park_id)
     lang = current_language()
-    score = queries.park_score(store, park_id)
-    run = queries.published_run(store)
-    history = queries.park_history(store, park_id)
-    signals, n_signals = queries.park_signals(store, park_id)
+    score = reads.park_score(store, park_id)
+    run = reads.published_run(store)
+    history = reads.park_history(store, park_id)
+    signals, n_signals = reads.park_signals(store, park_id)
     for s in signals:
         s["type_label"] = signal_type_label(s["type"])
         s["outcome"] = _outcome(s)
@@ -197,8 +205,8 @@ def park_page(rt: Runtime, park_id: int) -> dict[str, Any] | None:
         charts["history"] = line_chart([(h["as_of"], float(h["score"])) for h in history],
                                        title=_("Score per run"), thresholds=thresholds, locale=lang)
     as_of = score["as_of"] if score else (run["as_of"] if run else None)
-    freshness = (score or {}).get("freshness") or queries.latest_signal_by_type(store, park_id)
-    ref = queries.reference_date(store, run)
+    freshness = (score or {}).get("freshness") or reads.latest_signal_by_type(store, park_id)
+    ref = reads.reference_date(store, run)
     fresh_rows = []
     for t, d in sorted(freshness.items(), key=lambda kv: kv[1], reverse=True):
         try:
@@ -216,15 +224,15 @@ def park_page(rt: Runtime, park_id: int) -> dict[str, Any] | None:
 # -- the worklist ------------------------------------------------------------------------------------------
 def worklist_page(rt: Runtime) -> dict[str, Any]:
     store = rt.store
-    run = queries.published_run(store)
+    run = reads.published_run(store)
     run_id = run["id"] if run else None
-    munis = queries.municipalities(store)
+    munis = reads.municipalities(store)
     args = request.args.copy()
     for name in ("kind", "theme"):  # the worklist filters by municipality and class only
         args.poplist(name)
     flt, messages = parse_map_filter(args, municipalities=[c for c, _n in munis], themes=[])
-    ref = queries.reference_date(store, run)
-    items = queries.worklist(store, run_id, ref, _factor_labels(rt, run_id, current_language()),
+    ref = reads.reference_date(store, run)
+    items = reads.worklist(store, run_id, ref, _factor_labels(rt, run_id, current_language()),
                              municipalities=flt.municipalities, classes=flt.classes)
     try:
         limit = min(max(int(request.args.get("limit", 100)), 1), 10_000)

@@ -16,12 +16,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from .. import runtime
-from ..ingest import iter_batches, rejected_rows
-from . import bp, pages, queries
+from .. import reads, visits
+from ..app import runtime
+from ..vocab import INSPECTION_CATEGORIES, PARK_KINDS, RISK_CLASSES
+from . import bp, pages
 from .forms import VisitForm, csrf_valid, parse_visit
 from .i18n import CATEGORY_LABELS
-from ..vocab import INSPECTION_CATEGORIES, PARK_KINDS, RISK_CLASSES
 
 __all__ = ["risk_map", "park_page", "record_visit", "worklist", "worklist_csv", "imports"]
 
@@ -37,8 +37,6 @@ def risk_map() -> Response:
 
 def _park_response(park_id: int, form: VisitForm, status: int = 200) -> tuple[str, int]:
     data = pages.park_page(runtime(), park_id)
-    if data is None:
-        abort(404)
     g.csp_script_hashes = data["map"].script_hashes
     return render_template("park.html", **data, form=form, categories=INSPECTION_CATEGORIES,
                            category_labels=CATEGORY_LABELS, today=dt.date.today().isoformat()), status
@@ -53,24 +51,23 @@ def park_page(park_id: int) -> tuple[str, int]:
 def record_visit(park_id: int):
     """Record a visit (post/redirect/get): stored as an inspection signal, then the park is re-scored."""
     rt = runtime()
-    if queries.park(rt.store, park_id) is None:
-        abort(404)
+    reads.park(rt.store, park_id)  # NotFound -> 404 before anything is read from the form
     if not csrf_valid(request.form.get("csrf_token")):
         abort(400, description=_("Het formulier is verlopen of niet van deze site; laad de pagina opnieuw."))
     form = parse_visit(request.form, dt.date.today())
-    if not form.ok:
+    if not form.ok or form.date is None:
         return _park_response(park_id, form, 422)
-    result = queries.record_visit(rt.store, rt.settings, park_id, visit_id=form.visit_id, date=form.date,  # type: ignore[arg-type]
+    result = visits.record_visit(rt.store, rt.settings, park_id, visit_id=form.visit_id, date=form.date,
                                   violation=bool(form.violation), categories=form.categories, remark=form.remark,
                                   index=rt.park_index())
     if result.stored == 0 and result.rejected:
-        reasons = "; ".join(r["reason"] for r in rejected_rows(rt.store, result.batch_id))
+        reasons = "; ".join(r["reason"] for r in reads.rejected_rows(rt.store, result.batch_id))
         form.errors["form"] = _("Het bezoek is niet opgeslagen: %(reason)s", reason=reasons)
         return _park_response(park_id, form, 422)
     if result.stored == 0:
         flash(_("Dit bezoek was al vastgelegd."), "info")
     else:
-        outcome = queries.rescore(rt.store, rt.settings, [park_id], index=rt.park_index())
+        outcome = visits.rescore_visited(rt.store, rt.settings, [park_id], index=rt.park_index())
         if outcome.get("status") == "updated":
             if outcome.get("signals_after_as_of"):
                 flash(_("Bezoek vastgelegd. Het telt mee vanaf de volgende volledige run: het ligt na de "
@@ -99,4 +96,4 @@ def worklist_csv() -> Response:
 
 @bp.get("/imports")
 def imports() -> str:
-    return render_template("imports.html", batches=iter_batches(runtime().store, limit=20))
+    return render_template("imports.html", batches=reads.iter_batches(runtime().store, limit=20))

@@ -22,7 +22,8 @@ from service.ingest import import_park_frame, import_signal_records
 from service.scoring.engine import NeighbourPairs, ParkFrame
 from service.scoring.factors import SignalFrame
 from service.scoring.inputs import neighbour_pairs
-from service.scoring.model import Model, load_model
+from service.scoring.model import Model
+from service.scoring.model_file import load_model
 from service.spatial import ParkIndex
 from service.store import Store, schema
 
@@ -167,12 +168,9 @@ def import_world_signals(store: Store, settings: Settings, rows: list[dict[str, 
 
 # -- the demo region -------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Iterator[tuple[Store, Settings]]:
-    """The demo region in a store, loaded once per session (tests must not change it; copy it instead)."""
-    from service.demo import load_demo
-
-    store, settings = fresh_store(migrated_template, tmp_path_factory.mktemp("demo"))
-    load_demo(store, settings)
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_db: Path) -> Iterator[tuple[Store, Settings]]:
+    """The session's demo region in a store of its own (tests must not change it; copy it instead)."""
+    store, settings = fresh_store(demo_db, tmp_path_factory.mktemp("demo"))
     yield store, settings
     store.dispose()
 

@@ -10,12 +10,11 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from service import create_app
-from service.scoring import cli as scoring_cli
+from service.app import create_app
 from service.scoring.backtest import backtest, format_backtest, roc_auc, top_k
 from service.scoring.explain import check_decomposition
 from service.scoring.history import park_history, park_score, published_run
-from service.scoring.model import load_model
+from service.scoring.model_file import load_model
 from service.scoring.runs import compute_scores, default_as_of, score_run
 from service.store import Store, schema
 from tests.scoring.conftest import fresh_settings
@@ -121,7 +120,6 @@ def test_cli_commands(demo, tmp_path) -> None:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     shutil.copy(Path(src_store.url.removeprefix("sqlite:///")), tmp_path / "parkwacht.db")
     app = create_app(fresh_settings(tmp_path))
-    scoring_cli.register(app)
     runner = app.test_cli_runner()
     out = runner.invoke(args=["score", "--json"])
     assert out.exit_code == 0, out.output
@@ -140,6 +138,6 @@ def test_cli_commands(demo, tmp_path) -> None:
     listing = runner.invoke(args=["runs"])
     assert listing.exit_code == 0 and "published" in listing.output
     with app.app_context():
-        from service import runtime
+        from service.app import runtime
 
         assert published_run(runtime().store)["as_of"] == "2025-06-30"

@@ -172,3 +172,14 @@ def test_signals_of_other_parks_are_ignored(model) -> None:
     rows = [signal(1, 99, 0, -1), signal(2, 1, 5, -1)]
     r = run(model, [{"id": 1, "cell": 0, **CALM}], rows)
     assert r.counts["signals"] == 1
+
+
+def test_a_score_that_does_not_decompose_is_an_error_even_under_python_o() -> None:
+    from service.scoring.explain import DecompositionError
+
+    good = {"score": 3.0, "factors": {"a": {"points": 1.0}, "b": {"points": 2.0}}, "themes": {"crime": 3.0}}
+    check_decomposition(good)
+    with pytest.raises(DecompositionError):
+        check_decomposition({**good, "score": 3.01})
+    with pytest.raises(DecompositionError):
+        check_decomposition({**good, "themes": {"crime": 2.0}})

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from service.scoring.model import ModelError, NeighbourSource, ParkSource, SignalSource
+from service.scoring.model_file import load_model, parse_model
 from service.vocab import THEMES
-from service.scoring.model import ModelError, NeighbourSource, ParkSource, SignalSource, load_model, parse_model
 from tests.scoring.conftest import MODEL_PATH
 
 BASE = '''

@@ -14,13 +14,26 @@ import sqlalchemy as sa
 from service.config import PROJECT_ROOT
 from service.scoring import incremental, locks, runs
 from service.scoring.explain import check_decomposition
-from service.scoring.history import list_runs, park_history, park_score, published_run, score_updates
+from service.scoring.history import (
+    list_runs,
+    park_history,
+    park_score,
+    published_run,
+    score_updates,
+)
 from service.scoring.incremental import rescore_after_import, rescore_parks
 from service.scoring.locks import RunLocked, lock_holder
 from service.scoring.model import ModelError
 from service.scoring.runs import STAGES, score_run
 from service.store import schema
-from tests.scoring.conftest import AS_OF, MODEL_PATH, fresh_store, import_world_parks, import_world_signals, signal
+from tests.scoring.conftest import (
+    AS_OF,
+    MODEL_PATH,
+    fresh_store,
+    import_world_parks,
+    import_world_signals,
+    signal,
+)
 
 PARKS = [{"id": 1, "cell": 0, "operator": None, "unit_count": 30, "built": 1970},
          {"id": 2, "cell": 2, "operator": "X", "unit_count": 10, "built": 2005},

@@ -1,22 +1,21 @@
-"""Fixtures of the web tests: the demo region, scored once per session, copied into each test's own store.
+"""Fixtures of the web tests: the session's demo region with hostile parks, scored once, copied per test.
 
-Loading and scoring the demo takes ~8 s, so it happens once; every test then works on a copy of the
-SQLite file (a test that records a visit cannot change what another test sees).
+Every test works on a copy of the SQLite file (a test that records a visit cannot change what another sees).
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 import shapely
 
-from service import create_app, scoring
-from service.config import Settings, load_settings
-from service.demo import load_demo
+from service import scoring
+from service.app import create_app
+from service.config import Settings
 from service.ingest import import_park_frame
 from service.store import Store
+from tests.conftest import copy_store
 
 #: Park names a hostile import could carry: HTML, a JS template literal, a Jinja expression, a quote mix.
 HOSTILE_NAMES = (
@@ -39,31 +38,19 @@ def _hostile_parks() -> gpd.GeoDataFrame:
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file with the demo region, the hostile parks and one published score run."""
-    folder = tmp_path_factory.mktemp("demo-store")
-    db = folder / "parkwacht.db"
-    settings = load_settings({}, database_url=f"sqlite:///{db}", instance_dir=str(folder / "instance"), basemap="none")
+def web_demo_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's demo region plus the hostile parks, with one published score run."""
+    settings = copy_store(demo_db, tmp_path_factory.mktemp("web-demo"))
     store = Store(settings.database_url)
-    store.upgrade()
-    load_demo(store, settings)
     import_park_frame(store, _hostile_parks(), settings=settings, source="hostile", crs="EPSG:28992")
     scoring.score_run(store, settings)
-    store.dispose()  # closes the connections, so the WAL is folded into the file before it is copied
-    return db
-
-
-def copy_store(demo_db: Path, folder: Path, basemap: str = "none") -> Settings:
-    """Settings for a private copy of the demo store under ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "parkwacht.db"
-    shutil.copyfile(demo_db, target)
-    return load_settings({}, database_url=f"sqlite:///{target}", instance_dir=str(folder / "instance"), basemap=basemap)
+    store.dispose()
+    return Path(settings.database_url.removeprefix("sqlite:///"))
 
 
 @pytest.fixture
-def demo_settings(demo_db: Path, tmp_path: Path) -> Settings:
-    return copy_store(demo_db, tmp_path / "demo")
+def demo_settings(web_demo_db: Path, tmp_path: Path) -> Settings:
+    return copy_store(web_demo_db, tmp_path / "demo")
 
 
 @pytest.fixture
@@ -71,7 +58,7 @@ def demo_app(demo_settings: Settings):
     application = create_app(demo_settings)
     application.config.update(TESTING=True)
     yield application
-    from service import runtime
+    from service.app import runtime
 
     runtime(application).store.dispose()
 

@@ -16,19 +16,21 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from service import create_app
+from service.app import create_app
 from service.config import PROJECT_ROOT
 from service.store import Store, schema
+from tests.conftest import copy_store
 
-from .conftest import HOSTILE_NAMES, copy_store
+from .conftest import HOSTILE_NAMES
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 OUTPUT = PROJECT_ROOT / "test-output" / "web"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian's chromium is not installed (apt-get install -y chromium)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                 reason="Debian's chromium is not installed (apt-get install -y chromium)")]
 
 
 @dataclass
@@ -46,8 +48,8 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(demo_db, tmp_path_factory):
-    settings = copy_store(demo_db, tmp_path_factory.mktemp("browser"))
+def server(web_demo_db, tmp_path_factory):
+    settings = copy_store(web_demo_db, tmp_path_factory.mktemp("browser"))
     app = create_app(settings)
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from service import create_app, runtime, scoring
+from service import scoring
+from service.app import create_app, runtime
 from service.web import pages
 
 from .conftest import HOSTILE_NAMES

@@ -5,7 +5,7 @@ import re
 
 import sqlalchemy as sa
 
-from service import runtime
+from service.app import runtime
 from service.store import schema
 
 

@@ -1,39 +1,21 @@
-"""The ``parkwacht`` command (a Flask CLI group, so ``flask --app wsgi ...`` works as well)."""
+"""``parkwacht import``: parks and signals from files; rejected rows and batches."""
 from __future__ import annotations
 
-import json
-import sys
-from typing import Any
-
 import click
-from flask import Flask
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup
 
-from . import create_app, runtime
-from .demo import load_demo, store_is_empty
-from .ingest import IngestError, import_parks, import_signals, iter_batches, rejected_rows
+from ..app import runtime
+from ..ingest import ImportResult, IngestError, import_parks, import_signals
+from ..reads import NotFound, iter_batches, rejected_rows
+from .common import mapping as _mapping
+from .common import print_json as _print_json
 
-__all__ = ["main", "register_commands"]
+__all__ = ["import_cli", "report"]
 
-db_cli = AppGroup("db", help="Manage the store's schema.")
 import_cli = AppGroup("import", help="Import parks and signals; list rejected rows.")
 
 
-def _print_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, ensure_ascii=False, default=str, indent=2))
-
-
-def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise click.BadParameter(f"{pair!r}: use FIELD=COLUMN, e.g. name=naam", param_hint="--map")
-        k, v = pair.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
-
-
-def _report(result: Any, as_json: bool) -> None:
+def report(result: ImportResult, as_json: bool) -> None:
     d = result.as_dict()
     if as_json:
         _print_json(d)
@@ -49,20 +31,6 @@ def _report(result: Any, as_json: bool) -> None:
         click.echo("columns not stored (personal traits): " + ", ".join(d["ignored_columns"]))
     if d["rejected"]:
         click.echo(f"see the reasons with: parkwacht import rejected {d['batch_id']}")
-
-
-@db_cli.command("upgrade")
-def db_upgrade() -> None:
-    """Create or migrate the store's tables to the latest schema."""
-    rt = runtime()
-    rt.store.upgrade()
-    click.echo(f"store at revision {rt.store.current_revision()} ({rt.store.dialect})")
-
-
-@db_cli.command("current")
-def db_current() -> None:
-    """Show the schema revision of the store."""
-    click.echo(runtime().store.current_revision() or "empty (run: parkwacht db upgrade)")
 
 
 @import_cli.command("parks")
@@ -82,9 +50,9 @@ def import_parks_cmd(file: str, preset: str | None, layer: str | None, crs: str 
     try:
         result = import_parks(rt.store, file, settings=rt.settings, preset=preset, layer=layer, crs=crs,
                               source=source, id_column=id_column, mapping=_mapping(mapping), encoding=encoding)
-    except (IngestError, KeyError) as exc:
+    except (IngestError, KeyError) as exc:  # TODO-B
         raise click.ClickException(str(exc).strip("'\"")) from exc
-    _report(result, as_json)
+    report(result, as_json)
     _after_import(result)
 
 
@@ -107,13 +75,13 @@ def import_signals_cmd(file: str, signal_type: str | None, preset: str | None, l
         result = import_signals(rt.store, file, settings=rt.settings, signal_type=signal_type, preset=preset,
                                 layer=layer, crs=crs, source=source, mapping=_mapping(mapping),
                                 encoding=encoding)
-    except (IngestError, KeyError) as exc:
+    except (IngestError, KeyError) as exc:  # TODO-B
         raise click.ClickException(str(exc).strip("'\"")) from exc
-    _report(result, as_json)
+    report(result, as_json)
     _after_import(result)
 
 
-def _after_import(result: Any) -> None:
+def _after_import(result: ImportResult) -> None:
     """Re-score the parks this import touched, when a run is published (incremental)."""
     if not result.affected_parks:
         return
@@ -131,7 +99,7 @@ def import_rejected_cmd(batch: int, as_json: bool) -> None:
     """List the rejected rows of import BATCH with their reasons."""
     try:
         rows = rejected_rows(runtime().store, batch)
-    except KeyError as exc:
+    except NotFound as exc:
         raise click.ClickException(f"no import batch {batch}") from exc
     if as_json:
         _print_json({"batch_id": batch, "rejected": rows})
@@ -154,41 +122,3 @@ def import_batches_cmd(as_json: bool) -> None:
         click.echo(f"{b['id']:>5} {b['kind']:<8} {b['status']:<7} {b['source']:<30} read {b['read']} "
                    f"stored {b['stored']} unchanged {b['unchanged']} rejected {b['rejected']}"
                    + (f"  error: {b['error']}" if b["error"] else ""))
-
-
-@click.command("demo")
-@click.option("--if-empty", is_flag=True, help="Only load when the store holds no parks yet.")
-@click.option("--seed", type=int, help="Seed of the generator (default: PARKWACHT_DEMO_SEED).")
-@click.option("--json", "as_json", is_flag=True)
-def demo_cmd(if_empty: bool, seed: int | None, as_json: bool) -> None:
-    """Load the fictional demo region (parks and three years of signals)."""
-    rt = runtime()
-    if if_empty and not store_is_empty(rt.store):
-        click.echo("store already holds parks; demo not loaded")
-        return
-    parks, signals = load_demo(rt.store, rt.settings, seed=seed)
-    if as_json:
-        _print_json({"parks": parks.as_dict(), "signals": signals.as_dict()})
-    else:
-        _report(parks, False)
-        _report(signals, False)
-
-
-def register_commands(app: Flask) -> None:
-    app.cli.add_command(db_cli)
-    app.cli.add_command(import_cli)
-    app.cli.add_command(demo_cmd)
-    from .scoring.cli import register as register_scoring
-
-    register_scoring(app)
-
-
-def _make_app() -> Flask:
-    return create_app()
-
-
-main = FlaskGroup(name="parkwacht", create_app=_make_app, add_default_commands=True,
-                  help="Parkwacht: risk mapping of Dutch holiday parks.")
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

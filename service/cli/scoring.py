@@ -1,50 +1,28 @@
-"""The scoring commands of ``parkwacht``: ``score``, ``backtest``, ``history`` and ``rescore``.
-
-These are thin click adapters over the core (the only Flask imports of the scoring package are here:
-``with_appcontext`` and :func:`service.runtime`). The owner registers them with :func:`register`.
-"""
+"""The scoring commands of ``parkwacht``: ``score``, ``runs``, ``backtest``, ``history`` and ``rescore``."""
 from __future__ import annotations
 
-import datetime as dt
-import json
 import sys
-from typing import Any
 
 import click
 from flask.cli import with_appcontext
 
-from .backtest import backtest, format_backtest
-from .history import list_runs, park_history, published_run
-from .incremental import rescore_parks
-from .locks import RunLocked
-from .model import ModelError
-from .runs import Progress, score_run
+from ..app import runtime
+from ..scoring import (
+    ModelError,
+    Progress,
+    RunLocked,
+    backtest,
+    format_backtest,
+    list_runs,
+    park_history,
+    published_run,
+    rescore_parks,
+    score_run,
+)
+from .common import parse_date
+from .common import print_json as _print_json
 
-__all__ = ["score_cmd", "backtest_cmd", "history_cmd", "rescore_cmd", "runs_cmd", "register"]
-
-
-def _print_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, ensure_ascii=False, default=str, indent=2))
-
-
-def _date(value: str | None, name: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD", param_hint=name) from exc
-
-
-def _runtime():
-    from service import runtime
-
-    return runtime()
-
-
-def _index(rt: Any):
-    get = getattr(rt, "park_index", None)
-    return get() if callable(get) else None
+__all__ = ["SCORING_COMMANDS"]
 
 
 @click.command("score")
@@ -55,14 +33,14 @@ def _index(rt: Any):
 @click.option("--json", "as_json", is_flag=True, help="Print the run as one JSON object.")
 def score_cmd(as_of: str | None, model_path: str | None, as_json: bool) -> None:
     """Score every park and publish the run atomically (the previous run stays published if this one fails)."""
-    rt = _runtime()
+    rt = runtime()
     # A bar on a terminal; plain lines on stderr otherwise; with --json only the log (stdout stays pure JSON).
     tty = sys.stderr.isatty() and not as_json
     echo = None if tty or as_json else (lambda line: click.echo(f"score: {line}", err=True))
     progress = Progress(bar=tty, echo=echo)
     try:
-        run = score_run(rt.store, rt.settings, as_of=_date(as_of, "--as-of"), model_path=model_path,
-                        index=_index(rt), progress=progress)
+        run = score_run(rt.store, rt.settings, as_of=parse_date(as_of, "--as-of") if as_of else None, model_path=model_path,
+                        index=rt.park_index(), progress=progress)
     except (ModelError, RunLocked) as exc:
         raise click.ClickException(str(exc)) from exc
     except Exception as exc:
@@ -90,10 +68,10 @@ def score_cmd(as_of: str | None, model_path: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 def backtest_cmd(as_of: str, horizon: int, model_path: str | None, as_json: bool) -> None:
     """Compare the model with later inspection findings, next to two baselines (nothing is published)."""
-    rt = _runtime()
+    rt = runtime()
     try:
-        result = backtest(rt.store, rt.settings, as_of=_date(as_of, "--as-of"), horizon_days=horizon,  # type: ignore[arg-type]
-                          model_path=model_path, index=_index(rt))
+        result = backtest(rt.store, rt.settings, as_of=parse_date(as_of, "--as-of"), horizon_days=horizon,
+                          model_path=model_path, index=rt.park_index())
     except (ModelError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -108,7 +86,7 @@ def backtest_cmd(as_of: str, horizon: int, model_path: str | None, as_json: bool
 @click.option("--json", "as_json", is_flag=True)
 def history_cmd(park_id: int, as_json: bool) -> None:
     """A park's score in every published run."""
-    rows = park_history(_runtime().store, park_id)
+    rows = park_history(runtime().store, park_id)
     if as_json:
         _print_json({"park_id": park_id, "history": rows})
         return
@@ -127,8 +105,8 @@ def history_cmd(park_id: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def rescore_cmd(park_ids: tuple[int, ...], as_json: bool) -> None:
     """Re-score PARK_IDS (and affected neighbours) inside the published run, without a full run."""
-    rt = _runtime()
-    result = rescore_parks(rt.store, rt.settings, park_ids, index=_index(rt), reason="command line")
+    rt = runtime()
+    result = rescore_parks(rt.store, rt.settings, park_ids, index=rt.park_index(), reason="command line")
     if as_json:
         _print_json(result)
         return
@@ -147,7 +125,7 @@ def rescore_cmd(park_ids: tuple[int, ...], as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def runs_cmd(limit: int, as_json: bool) -> None:
     """Recent score runs with their status (exactly one is published)."""
-    store = _runtime().store
+    store = runtime().store
     runs = list_runs(store, limit)
     if as_json:
         _print_json({"published": published_run(store), "runs": runs})
@@ -159,7 +137,4 @@ def runs_cmd(limit: int, as_json: bool) -> None:
                    + (f"  error: {r['error']}" if r["error"] else ""))
 
 
-def register(app: Any) -> None:
-    """Add the scoring commands to a Flask app's CLI (call from ``service.cli.register_commands``)."""
-    for cmd in (score_cmd, backtest_cmd, history_cmd, rescore_cmd, runs_cmd):
-        app.cli.add_command(cmd)
+SCORING_COMMANDS = (score_cmd, runs_cmd, backtest_cmd, history_cmd, rescore_cmd)

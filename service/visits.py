@@ -1,0 +1,42 @@
+"""Visits recorded by officers: stored as ``inspection`` signals through the ordinary import, then re-scored."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from .config import Settings
+from .ingest import ImportResult, import_signal_records
+from .scoring import rescore_parks
+from .spatial import ParkIndex
+from .store import Store
+from .vocab import VISIT_SOURCE
+
+__all__ = ["record_visit", "rescore_visited"]
+
+
+def record_visit(store: Store, settings: Settings, park_id: int, *, visit_id: str, date: dt.date, violation: bool,
+                 categories: Sequence[str], remark: str, index: ParkIndex | None = None) -> ImportResult:
+    """Store a visit as an ``inspection`` signal of the park (source ``bezoek``) through the ordinary import.
+
+    ``visit_id`` comes from the form, so sending the same form twice stores one visit, not two.
+    """
+    record: dict[str, Any] = {
+        "source_id": f"{VISIT_SOURCE}-{uuid.UUID(visit_id).hex}",
+        "type": "inspection",
+        "subtype": "bezoek",
+        "date": date.isoformat(),
+        "park_id": int(park_id),
+        "violation": "yes" if violation else "no",
+        "categories": ";".join(categories),
+    }
+    if remark:
+        record["attributes"] = {"remark": remark}
+    return import_signal_records(store, [record], settings=settings, source=VISIT_SOURCE, index=index, name="web")
+
+
+def rescore_visited(store: Store, settings: Settings, park_ids: Sequence[int],
+                    index: ParkIndex | None = None) -> dict[str, Any]:
+    """Re-score parks at once inside the published run (the scoring package's incremental update)."""
+    return rescore_parks(store, settings, park_ids, index=index, reason="bezoek vastgelegd (web)")

@@ -1,0 +1,60 @@
+"""The house rules of the layout, checked: the core imports no Flask, the HTTP layers run no SQL, modules
+stay small, and invariants are not ``assert`` statements (``python -O`` removes those)."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from service.config import PROJECT_ROOT
+
+SERVICE = PROJECT_ROOT / "service"
+#: The core: everything below the Flask edge (``app``, ``errors``, ``cli``, ``web``, ``api``).
+CORE = ["service", "service.config", "service.vocab", "service.geo", "service.spatial", "service.store",
+        "service.reads", "service.ingest", "service.scoring", "service.maps", "service.runtime",
+        "service.visits", "service.demo"]
+HTTP_LAYERS = [SERVICE / "web", SERVICE / "api"]
+MAX_LINES = 400
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in SERVICE.rglob("*.py") if "migrations" not in p.parts)
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_module_imports_no_flask(module: str) -> None:
+    """Each core module, imported alone in a fresh interpreter, leaves Flask unloaded."""
+    code = f"import sys, {module}; print(sorted(m for m in sys.modules if m == 'flask' or m.startswith('flask.')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True)
+    assert out.stdout.strip() == "[]", f"{module} loads {out.stdout.strip()}"
+
+
+@pytest.mark.parametrize("folder", HTTP_LAYERS, ids=lambda p: p.name)
+def test_http_layers_run_no_sql(folder: Path) -> None:
+    """Pages and API call the core's reads; they import no SQLAlchemy and execute nothing themselves."""
+    offenders = []
+    for path in folder.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                if any(n == "sqlalchemy" or n.startswith("sqlalchemy.") for n in names):
+                    offenders.append(f"{path.name}:{node.lineno} imports sqlalchemy")
+            if isinstance(node, ast.Attribute) and node.attr == "execute":
+                offenders.append(f"{path.name}:{node.lineno} calls .execute")
+    assert not offenders
+
+
+def test_modules_stay_small() -> None:
+    big = {str(p.relative_to(PROJECT_ROOT)): n for p in _modules()
+           if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not big, f"split these along their seams: {big}"
+
+
+def test_no_assert_statements_in_the_service() -> None:
+    found = [f"{p.relative_to(PROJECT_ROOT)}:{node.lineno}" for p in _modules()
+             for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))) if isinstance(node, ast.Assert)]
+    assert not found, "use explicit exceptions: " + ", ".join(found)
