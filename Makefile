@@ -5,12 +5,21 @@ PY     := $(VENV)/bin/python
 PW     := $(VENV)/bin/parkwacht
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# The inner loop: everything but the browser and real-data tests, on both cores.
+FAST   := -m "not browser and not realdata" -n 2
 
-.PHONY: run install dev test bench serve clean translations
+.PHONY: run install dev tools test test-fast lint bench serve clean translations
+
+# Stop at once, with one line naming what is missing, instead of failing half-way through an install.
+tools:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: '$(PYTHON)' not found: install Python 3.11 or newer"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "make: $(PYTHON) is $$($(PYTHON) -V 2>&1); Parkwacht needs Python 3.11 or newer"; exit 1; }
+	@$(PYTHON) -c 'import venv' 2>/dev/null || { echo "make: $(PYTHON) lacks the venv module (Debian: apt-get install python3-venv)"; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { echo "make: 'npm' not found: install Node.js with npm (Debian: apt-get install npm); it installs the map's front-end assets"; exit 1; }
 
 # Front-end assets (Leaflet, jQuery, Bootstrap, ...) come from the npm registry at exact versions and are
 # served by the app itself, so pages work offline and under a strict Content-Security-Policy.
-$(VENV)/.installed: pyproject.toml package.json package-lock.json
+$(VENV)/.installed: pyproject.toml package.json package-lock.json | tools
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
@@ -35,8 +44,15 @@ run: install
 serve: install
 	$(PW) run --host $(HOST) --port $(PORT)
 
-test: dev
+lint: dev
+	$(VENV)/bin/ruff check service tests bench geodata wsgi.py
+	$(VENV)/bin/mypy
+
+test: lint
 	$(PY) -m pytest
+
+test-fast: dev
+	$(PY) -m pytest $(FAST)
 
 bench: dev
 	$(PY) bench/assign.py

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -463,7 +464,7 @@ class _Builder:
         xy = np.concatenate([self.inside(i, k - n_out), self.outside(i, n_out, max_m)]) if k else np.zeros((0, 2))
         return xy[self.rng.permutation(k)]
 
-    def add(self, offsets: np.ndarray, stype: str, items: list[tuple[str | None, dict[str, Any]]],
+    def add(self, offsets: np.ndarray, stype: str, items: Sequence[tuple[str | None, dict[str, Any]]],
             xy: np.ndarray | None, park: str | None) -> None:
         """Append signals; a park reference is dropped for types the source does not link to parks."""
         drop = _WITHOUT_PARK_REF.get(stype, 0.0)
@@ -627,6 +628,7 @@ class _Builder:
         """A signal without a park reference: the kinds a municipality gets about a location."""
         stype = self.pick(("complaint", "incident", "energy_anomaly", "other", "permit"),
                           [0.45, 0.25, 0.1, 0.12, 0.08])
+        sub: str | None
         if stype == "complaint":
             sub, attrs = self.complaint(r)
         elif stype == "incident":

@@ -42,5 +42,5 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
 def runtime(app: Flask | None = None) -> Runtime:
     """The :class:`Runtime` of ``app`` (default: the current app)."""
-    target = app if app is not None else cast(Flask, current_app)
+    target = app if app is not None else current_app
     return cast(Runtime, target.extensions["parkwacht"])

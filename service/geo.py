@@ -28,7 +28,14 @@ WGS84 = "EPSG:4326"
 
 #: Area of use of EPSG:28992 (west, south, east, north) in degrees. Points outside it are not in the
 #: Netherlands; this also catches swapped lat/lon and RD metres mislabelled as WGS84.
-NL_BOUNDS_LONLAT: tuple[float, float, float, float] = tuple(CRS.from_epsg(28992).area_of_use.bounds)  # type: ignore[assignment]
+def _area_of_use(epsg: int) -> tuple[float, float, float, float]:
+    area = CRS.from_epsg(epsg).area_of_use
+    if area is None:  # every PROJ database since 6 has it; without it no point could be checked
+        raise RuntimeError(f"PROJ knows no area of use for EPSG:{epsg}")
+    return (area.west, area.south, area.east, area.north)
+
+
+NL_BOUNDS_LONLAT = _area_of_use(28992)
 
 
 @lru_cache(maxsize=32)

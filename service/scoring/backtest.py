@@ -96,7 +96,7 @@ def backtest(store: Store, settings: Settings, *, as_of: dt.date, horizon_days: 
         inspected = {int(p) for p in conn.execute(
             sa.select(s.c.park_id).distinct().where(s.c.type == "inspection", s.c.park_id.is_not(None), own,
                                                     s.c.date > as_of, s.c.date <= end)).scalars()}
-        before = dict(conn.execute(
+        before: dict[int, int] = dict(conn.execute(
             sa.select(s.c.park_id, sa.func.count()).where(s.c.type == "inspection", s.c.park_id.is_not(None), own,
                                                           s.c.date <= as_of, violation).group_by(s.c.park_id)).all())
         units = dict(conn.execute(sa.select(schema.parks.c.id, schema.parks.c.unit_count)).all())

@@ -252,20 +252,20 @@ def _signal_factor(f: Factor, src: SignalSource, tf: SignalFrame, slices: dict[i
         w = (signal_weights(src.weight_by, tf, np.arange(sl.start, sl.stop)[idx])
              * decay(as_day_ - days, f.half_life_days))
         if src.aggregate == "sum":
-            vals = tf.fields[src.field][sl][idx]
+            vals = tf.fields[src.value_field][sl][idx]
             w = w * np.where(np.isfinite(vals), np.maximum(vals, 0.0), 0.0)  # negative amounts count 0
         keep = w > 0
         raw = np.bincount(pos[keep], weights=w[keep], minlength=n).astype(float)
         return raw, _evidence(pos[keep], ids[keep], days[keep], n, cap)
 
-    vals = tf.fields[src.field][sl][idx]
+    vals = tf.fields[src.value_field][sl][idx]
     ok = np.isfinite(vals)
     pos, ids, days, vals = pos[ok], ids[ok], days[ok], vals[ok]
     latest, latest_id = _latest(pos, days, ids, vals, n)
     if src.aggregate == "latest":
         has = latest_id >= 0
         return latest, Evidence(np.flatnonzero(has), latest_id[has], has.astype(np.int64))
-    before = days <= as_day_ - src.lookback_days
+    before = days <= as_day_ - src.lookback
     base, base_id = _latest(pos[before], days[before], ids[before], vals[before], n)
     growth = np.maximum(latest - base, 0.0)  # NaN where either end is missing: no points, no guess
     has = np.isfinite(growth)

@@ -8,7 +8,7 @@ cheap on a million rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +51,7 @@ _BOOL = {True: 1.0, False: 0.0, "true": 1.0, "false": 0.0, "True": 1.0, "False":
          "ja": 1.0, "nee": 0.0, "1": 1.0, "0": 0.0}
 
 
-def _objects(values: Sequence[Any]) -> np.ndarray:
+def _objects(values: Sequence[Any] | np.ndarray) -> np.ndarray:
     """A 1-d object array (``np.asarray`` would turn a list of equal-length lists into a 2-d array)."""
     if isinstance(values, np.ndarray) and values.ndim == 1:
         return values.astype(object, copy=False)
@@ -68,7 +68,7 @@ def _text(v: Any, kind: str) -> str | None:
     return str(v)
 
 
-def _as_categorical(values: Sequence[Any], kind: str) -> pd.Categorical:
+def _as_categorical(values: Sequence[Any] | np.ndarray, kind: str) -> pd.Categorical:
     """Text or list values as a categorical of text (lists as JSON text); None stays missing."""
     arr = _objects(values)
     try:
@@ -140,7 +140,7 @@ class SignalFrame:
 
     @classmethod
     def from_arrays(cls, ids: np.ndarray, park_id: np.ndarray, nearby: np.ndarray, distance_m: np.ndarray,
-                    type_codes: np.ndarray, days: np.ndarray, fields: dict[str, Sequence[Any]],
+                    type_codes: np.ndarray, days: np.ndarray, fields: Mapping[str, Sequence[Any]],
                     field_names: Iterable[str]) -> SignalFrame:
         """From typed arrays plus raw field values (converted here: floats, or categoricals of text)."""
         cols: dict[str, Any] = {}
@@ -161,7 +161,7 @@ class SignalFrame:
     @classmethod
     def from_columns(cls, *, id: Sequence[Any], park_id: Sequence[Any], assignment: Sequence[str],
                      distance_m: Sequence[Any], type: Sequence[str], date: Any,
-                     fields: dict[str, Sequence[Any]], field_names: Iterable[str]) -> SignalFrame:
+                     fields: Mapping[str, Sequence[Any]], field_names: Iterable[str]) -> SignalFrame:
         """Build from plain columns (hand-made data); unassigned signals and unknown types are dropped."""
         n = len(id)
         names = list(field_names)
@@ -331,11 +331,12 @@ def apply_transform(values: np.ndarray, t: Transform) -> np.ndarray:
     """Map normalised values onto [0, 1], non-decreasing; NaN (no value) maps to 0."""
     v = np.where(np.isfinite(values), values, 0.0)
     if t.kind == "exp":
-        out = -np.expm1(-np.maximum(v, 0.0) / t.scale)
+        out = -np.expm1(-np.maximum(v, 0.0) / t.param("scale"))
     elif t.kind == "cap":
-        out = np.maximum(v, 0.0) / t.cap
+        out = np.maximum(v, 0.0) / t.param("cap")
     elif t.kind == "ramp":
-        out = (v - t.lo) / (t.hi - t.lo)
+        lo, hi = t.param("lo"), t.param("hi")
+        out = (v - lo) / (hi - lo)
     else:  # step
-        out = (v >= t.threshold).astype(float)
+        out = (v >= t.param("threshold")).astype(float)
     return np.clip(np.where(np.isfinite(values), out, 0.0), 0.0, 1.0)

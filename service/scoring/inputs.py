@@ -41,7 +41,7 @@ def load_parks(conn: Connection, park_ids: Iterable[int] | None = None) -> ParkF
     """The parks (all, or ``park_ids``) with the attributes a model may read."""
     p = schema.parks
     cols = [p.c.id, p.c.unit_count, p.c.area_m2, p.c.operator, p.c.takeover_year, p.c.kind, p.c.attributes]
-    rows = []
+    rows: list[Any] = []
     for batch in _id_batches(None if park_ids is None else list(park_ids)):
         q = sa.select(*cols)
         if batch is not None:

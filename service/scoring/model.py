@@ -110,6 +110,20 @@ class SignalSource:
     weight_by: WeightBy | None = None
     kind: str = "signals"
 
+    @property
+    def value_field(self) -> str:
+        """The numeric field of a sum, latest or growth aggregate (the loader checks it is there)."""
+        if self.field is None:
+            raise ModelError(f"aggregate {self.aggregate!r} of {self.type!r} signals needs a field")
+        return self.field
+
+    @property
+    def lookback(self) -> int:
+        """Days a growth aggregate looks back (the loader checks it is there)."""
+        if self.lookback_days is None:
+            raise ModelError(f"aggregate {self.aggregate!r} of {self.type!r} signals needs lookback_days")
+        return self.lookback_days
+
     def fields(self) -> set[str]:
         out: set[str] = set()
         for f in self.where:
@@ -150,6 +164,13 @@ class Transform:
     hi: float | None = None
     threshold: float | None = None
 
+    def param(self, name: str) -> float:
+        """A parameter the loader has checked is present for this kind (``ModelError`` if not)."""
+        value = getattr(self, name)
+        if value is None:
+            raise ModelError(f"transform {self.kind!r} needs {name!r}")
+        return float(value)
+
     def describe(self) -> str:
         return {
             "exp": f"1 - exp(-v / {self.scale})",
@@ -186,7 +207,7 @@ class Factor:
         """The factor as the model card and the explanation show it."""
         src = self.source
         if isinstance(src, SignalSource):
-            source = {"kind": "signals", "type": src.type, "scope": src.scope, "aggregate": src.aggregate,
+            source: dict[str, Any] = {"kind": "signals", "type": src.type, "scope": src.scope, "aggregate": src.aggregate,
                       "where": [f.describe() for f in src.where]}
             if src.within_m is not None:
                 source["within_m"] = src.within_m

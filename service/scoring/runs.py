@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -31,7 +31,7 @@ from .explain import park_records
 from .factors import SignalFrame
 from .hotspots import centroids_xy, hotspots
 from .inputs import freshness, load_parks, load_signals, neighbour_pairs
-from .model import Model
+from .model import Model, NeighbourSource
 from .model_file import load_model
 
 __all__ = ["Progress", "Scored", "score_run", "compute_scores", "engine_scores", "default_as_of",
@@ -138,7 +138,7 @@ def engine_scores(store: Store, settings: Settings, model: Model, as_of: dt.date
     pairs = NeighbourPairs.empty()
     if lag is not None and len(pg):
         idx = index if index is not None else ParkIndex(pg.ids, pg.geoms)
-        pairs = neighbour_pairs(idx, lag.source.within_m)  # type: ignore[union-attr]
+        pairs = neighbour_pairs(idx, cast(NeighbourSource, lag.source).within_m)
     progress.done("neighbours", f"{len(pairs.a):,} pairs")
 
     result = compute(model, parks, signals, as_of, neighbours=pairs)
@@ -231,7 +231,7 @@ def _fail(store: Store, lock: locks.ScoreLock, error: str, timings: dict[str, fl
 
 def _updates_marker(store: Store) -> int:
     with store.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(schema.score_updates.c.id), 0))).scalar())
+        return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(schema.score_updates.c.id), 0))).scalar_one())
 
 
 def _reapply_updates(store: Store, settings: Settings, old_run: int | None, marker: int,

@@ -65,7 +65,7 @@ class MapFilter:
 
 def _values(args: MultiDict | Mapping[str, Any], name: str) -> list[str]:
     raw = args.getlist(name) if isinstance(args, MultiDict) else [args.get(name, "")]
-    out = []
+    out: list[str] = []
     for item in raw:
         out.extend(part.strip() for part in str(item).split(",") if part.strip())
     return out
