@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..vocab import THEMES, classify_scores
 from .factors import (
@@ -177,9 +176,6 @@ class EngineResult:
 
     def score_of(self, park_id: int) -> float:
         return float(self.scores[self.position(park_id)])
-
-    def as_series(self) -> pd.Series:
-        return pd.Series(self.scores, index=pd.Index(self.park_ids, name="park_id"), name="score")
 
 
 # -- the engine ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-/* Parkwacht map layers (service/maps.py embeds the data, this file draws it).
+/* Parkwacht map layers (the builders in service/maps/ embed the data, this file draws it).
  *
  * Every text that comes from the data (park names, factor labels, signal subtypes) is put on the page with
  * textContent, never innerHTML: a park named "<img src=x onerror=...>" shows as that text and runs nothing.

@@ -40,7 +40,6 @@ class MapCache:
         self._memory: OrderedDict[str, MapParts] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
-        self.misses = 0
 
     def _path(self, key: str) -> Path | None:
         return None if self.folder is None else self.folder / f"{key}.json"
@@ -63,8 +62,6 @@ class MapCache:
                 with self._lock:
                     self.hits += 1
                 return parts
-        with self._lock:
-            self.misses += 1
         return None
 
     def put(self, key: str, parts: MapParts) -> None:

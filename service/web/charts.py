@@ -25,10 +25,6 @@ class Bar:
     title: str | None = None
 
 
-def _num(v: float, digits: int = 2) -> str:
-    return f"{v:.{digits}f}"
-
-
 def _fmt(v: float, locale: str) -> str:
     text = f"{v:.2f}"
     return text.replace(".", ",") if locale == "nl" else text

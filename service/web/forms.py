@@ -10,8 +10,9 @@ import hmac
 import re
 import secrets
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from flask import session
 from flask_babel import gettext as _
@@ -129,7 +130,7 @@ class VisitForm:
         return not self.errors
 
     @classmethod
-    def blank(cls, today: dt.date) -> "VisitForm":
+    def blank(cls, today: dt.date) -> VisitForm:
         """A new form: today's date and a fresh visit id (so a double submit stores one visit)."""
         return cls(raw={"date": today.isoformat(), "violation": "", "categories": [], "remark": ""},
                    visit_id=uuid.uuid4().hex)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -52,8 +51,6 @@ class WebState:
     """Per-app state of the officers' pages (kept in ``app.extensions``)."""
 
     cache: MapCache
-    builds: int = 0
-    last_build_seconds: float = 0.0
 
 
 def web_state() -> WebState:
@@ -97,10 +94,7 @@ def risk_map_page(rt: Runtime) -> RiskMapPage:
     hit = parts is not None
     ref = reads.reference_date(store, run)
     if parts is None:
-        started = time.perf_counter()
         parts = build_risk_map(rt, run_id, flt, lang, ref)
-        state.builds += 1
-        state.last_build_seconds = time.perf_counter() - started
         state.cache.put(key, parts)
     if parts.meta.get("parks", 0) == 0 and flt.active:
         messages.append(_("Geen parken voor dit filter; de kaart toont het hele land."))
