@@ -86,7 +86,8 @@ def main() -> int:
         cached_s = (time.perf_counter() - t0) / n
         assert again.headers["X-Parkwacht-Map-Cache"] == "hit"
         ratio = page_bytes / naive_bytes
-        print(f"Parkwacht map page: {page_bytes / 1e6:.2f} MB ({ratio:.1%} of naive), built and served in {build_s:.2f} s")
+        print(f"Parkwacht map page: {page_bytes / 1e6:.2f} MB ({ratio:.1%} of naive), "
+              f"built and served in {build_s:.2f} s")
         print(f"cached page served in {cached_s * 1000:.1f} ms (mean of {n}) vs {build_s * 1000:.0f} ms building it "
               f"({build_s / cached_s:.0f}x)")
         print(f"size target (<= 1/4 of the naive page): {'MET' if ratio <= 0.25 else 'NOT MET'}")

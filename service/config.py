@@ -56,7 +56,7 @@ class Settings:
         if self.nearby_distance_m < 0:
             raise ValueError("PARKWACHT_NEARBY_DISTANCE_M must not be negative")
 
-    def with_overrides(self, **overrides: Any) -> "Settings":
+    def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some settings changed (tests and the CLI use this)."""
         return replace(self, **overrides)
 

@@ -5,7 +5,6 @@ recover, and only the tests and the backtest may look at it.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np

@@ -39,7 +39,8 @@ class Runtime:
         p = schema.parks
         with self.store.connect() as conn:
             # Timestamps compared as the database's own text: no driver round-trip changes their format.
-            count, latest = conn.execute(sa.select(sa.func.count(), sa.func.max(sa.cast(p.c.updated_at, sa.String)))).one()
+            latest_text = sa.func.max(sa.cast(p.c.updated_at, sa.String))
+            count, latest = conn.execute(sa.select(sa.func.count(), latest_text)).one()
         return int(count), latest
 
     def park_index(self) -> ParkIndex:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from service.demo import load_demo
 from service import vocab
+from service.demo import load_demo
 from service.store import schema
 
 

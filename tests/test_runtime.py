@@ -6,15 +6,16 @@ from service.runtime import Runtime
 from tests.helpers import square, write_geojson
 
 RD_X, RD_Y = 180_000, 470_000
+RD_URN = "urn:ogc:def:crs:EPSG::28992"
 
 
 def test_new_parks_reach_the_live_index_without_a_rebuild(store, settings, tmp_path) -> None:
     rt = Runtime(settings, store)
-    first = write_geojson(tmp_path / "a.geojson", [({"source_id": "A"}, square(RD_X, RD_Y))], crs="urn:ogc:def:crs:EPSG::28992")
+    first = write_geojson(tmp_path / "a.geojson", [({"source_id": "A"}, square(RD_X, RD_Y))], crs=RD_URN)
     import_parks(store, first, settings=settings, source="t")
     index = rt.park_index()
     assert rt.index_rebuilds == 1 and len(index) == 1
-    second = write_geojson(tmp_path / "b.geojson", [({"source_id": "B"}, square(RD_X + 5000, RD_Y))], crs="urn:ogc:def:crs:EPSG::28992")
+    second = write_geojson(tmp_path / "b.geojson", [({"source_id": "B"}, square(RD_X + 5000, RD_Y))], crs=RD_URN)
     import_parks(store, second, settings=settings, source="t")
     index = rt.park_index()
     assert rt.index_rebuilds == 1, "an added park must not rebuild the index"

@@ -105,7 +105,8 @@ def test_same_result_as_geopandas_sjoin() -> None:
     pts = gpd.GeoDataFrame({"i": np.arange(len(x))}, geometry=gpd.points_from_xy(x, y), crs=28992)
     inside = gpd.sjoin(pts, parks, predicate="intersects").sort_values(["i", "area", "pid"]).drop_duplicates("i")
     rest = pts[~pts.i.isin(inside.i)]
-    near = gpd.sjoin_nearest(rest, parks, max_distance=250, distance_col="d").sort_values(["i", "d", "pid"]).drop_duplicates("i")
+    near = (gpd.sjoin_nearest(rest, parks, max_distance=250, distance_col="d")
+            .sort_values(["i", "d", "pid"]).drop_duplicates("i"))
     expected = np.full(len(x), -1)
     expected[inside.i.to_numpy()] = inside.pid.to_numpy()
     expected[near.i.to_numpy()] = near.pid.to_numpy()

@@ -1,6 +1,9 @@
 """``parkwacht import``: parks and signals from files; rejected rows and batches."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 from flask.cli import AppGroup
 
@@ -33,52 +36,48 @@ def report(result: ImportResult, as_json: bool) -> None:
         click.echo(f"see the reasons with: parkwacht import rejected {d['batch_id']}")
 
 
-@import_cli.command("parks")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--preset", help="Column preset, e.g. top10nl.")
-@click.option("--layer", help="Layer of a multi-layer file (GeoPackage).")
-@click.option("--crs", help="CRS of a file that declares none, e.g. EPSG:28992.")
-@click.option("--source", help="Source name (default: preset or file name); ids are unique per source.")
-@click.option("--id-column", help="Column with a stable id (default: derived from geometry and values).")
-@click.option("--map", "mapping", multiple=True, help="FIELD=COLUMN, overriding the preset.")
-@click.option("--encoding", help="Text encoding when the file does not declare it.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-def import_parks_cmd(file: str, preset: str | None, layer: str | None, crs: str | None, source: str | None,
-                     id_column: str | None, mapping: tuple[str, ...], encoding: str | None, as_json: bool) -> None:
-    """Import park polygons from GeoJSON, GeoPackage, Shapefile or zipped Shapefile."""
+def _file_options(fn: Callable[..., None]) -> Callable[..., None]:
+    """The options every file import shares (applied in reverse, so --help lists them in this order)."""
+    for option in reversed((
+        click.argument("file", type=click.Path(dir_okay=False)),
+        click.option("--preset", help="Column preset, e.g. top10nl or bekendmakingen."),
+        click.option("--layer", help="Layer of a multi-layer file (GeoPackage)."),
+        click.option("--crs", help="CRS of a file that declares none, or of x/y or WKT columns, e.g. EPSG:28992."),
+        click.option("--source", help="Source name (default: preset or file name); ids are unique per source."),
+        click.option("--map", "mapping", multiple=True, help="FIELD=COLUMN, overriding the preset."),
+        click.option("--encoding", help="Text encoding when the file does not declare it, e.g. cp1252."),
+        click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object."),
+    )):
+        fn = option(fn)
+    return fn
+
+
+def _run_import(importer: Callable[..., ImportResult], file: str, mapping: tuple[str, ...], as_json: bool,
+                **options: Any) -> None:
+    """Run one file import, report it, and re-score the parks it touched."""
     rt = runtime()
     try:
-        result = import_parks(rt.store, file, settings=rt.settings, preset=preset, layer=layer, crs=crs,
-                              source=source, id_column=id_column, mapping=_mapping(mapping), encoding=encoding)
-    except (IngestError, KeyError) as exc:  # TODO-B
-        raise click.ClickException(str(exc).strip("'\"")) from exc
+        result = importer(rt.store, file, settings=rt.settings, mapping=_mapping(mapping), **options)
+    except IngestError as exc:
+        raise click.ClickException(str(exc)) from exc
     report(result, as_json)
     _after_import(result)
+
+
+@import_cli.command("parks")
+@_file_options
+@click.option("--id-column", help="Column with a stable id (default: derived from geometry and values).")
+def import_parks_cmd(file: str, mapping: tuple[str, ...], as_json: bool, **options: Any) -> None:
+    """Import park polygons from GeoJSON, GeoPackage, Shapefile or zipped Shapefile."""
+    _run_import(import_parks, file, mapping, as_json, **options)
 
 
 @import_cli.command("signals")
-@click.argument("file", type=click.Path(dir_okay=False))
+@_file_options
 @click.option("--type", "signal_type", help="Signal type of every row (else from a 'type' column).")
-@click.option("--preset", help="Column preset, e.g. bekendmakingen.")
-@click.option("--layer", help="Layer of a multi-layer file.")
-@click.option("--crs", help="CRS of x/y or WKT columns, or of a file that declares none.")
-@click.option("--source", help="Source name (default: file name); ids are unique per source.")
-@click.option("--map", "mapping", multiple=True, help="FIELD=COLUMN, overriding the preset.")
-@click.option("--encoding", help="Text encoding of a CSV that is not UTF-8, e.g. cp1252.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-def import_signals_cmd(file: str, signal_type: str | None, preset: str | None, layer: str | None,
-                       crs: str | None, source: str | None, mapping: tuple[str, ...], encoding: str | None,
-                       as_json: bool) -> None:
+def import_signals_cmd(file: str, mapping: tuple[str, ...], as_json: bool, **options: Any) -> None:
     """Import signals from CSV/TSV (lon/lat, x/y or WKT), GeoJSON or GeoPackage."""
-    rt = runtime()
-    try:
-        result = import_signals(rt.store, file, settings=rt.settings, signal_type=signal_type, preset=preset,
-                                layer=layer, crs=crs, source=source, mapping=_mapping(mapping),
-                                encoding=encoding)
-    except (IngestError, KeyError) as exc:  # TODO-B
-        raise click.ClickException(str(exc).strip("'\"")) from exc
-    report(result, as_json)
-    _after_import(result)
+    _run_import(import_signals, file, mapping, as_json, **options)
 
 
 def _after_import(result: ImportResult) -> None:

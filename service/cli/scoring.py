@@ -39,7 +39,8 @@ def score_cmd(as_of: str | None, model_path: str | None, as_json: bool) -> None:
     echo = None if tty or as_json else (lambda line: click.echo(f"score: {line}", err=True))
     progress = Progress(bar=tty, echo=echo)
     try:
-        run = score_run(rt.store, rt.settings, as_of=parse_date(as_of, "--as-of") if as_of else None, model_path=model_path,
+        run = score_run(rt.store, rt.settings, as_of=parse_date(as_of, "--as-of") if as_of else None,
+                        model_path=model_path,
                         index=rt.park_index(), progress=progress)
     except (ModelError, RunLocked) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -1,7 +1,7 @@
 """Typed errors of the import: the edge (CLI, API) turns them into messages and status codes."""
 from __future__ import annotations
 
-__all__ = ["IngestError", "FileRefused", "ImportFailed"]
+__all__ = ["IngestError", "FileRefused", "ImportFailed", "UnknownOption"]
 
 
 class IngestError(Exception):
@@ -12,6 +12,13 @@ class FileRefused(IngestError):
     """The file as a whole cannot be read (not geodata, empty, no CRS, missing column, ...).
 
     Nothing is stored; the batch is recorded as failed with this message.
+    """
+
+
+class UnknownOption(IngestError):
+    """An import option names something Parkwacht does not know (a preset, a signal type, ...).
+
+    Raised before the file is read, with the valid choices in the message.
     """
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .errors import UnknownOption
+
 __all__ = ["Preset", "PRESETS", "get_preset", "PARK_FIELDS", "SIGNAL_FIELDS", "TOPIC_PATTERNS"]
 
 #: Target fields of a park (``geometry`` comes from the file's geometry or a WKT column).
@@ -37,12 +39,12 @@ class Preset:
 
 #: Keyword topics in Dutch permit titles that matter for holiday parks.
 TOPIC_PATTERNS: dict[str, re.Pattern[str]] = {
-    "bewoning": re.compile(r"\bbewon", re.I),
-    "zonder_beheerderstaken": re.compile(r"zonder\s+(uitvoering\s+)?beheerderstaken", re.I),
-    "recreatiewoning": re.compile(r"recreatie(woning|park|verblijf)|chalet|stacaravan|vakantiewoning", re.I),
-    "bedrijfswoning": re.compile(r"bedrijfswoning", re.I),
-    "splitsing": re.compile(r"splits", re.I),
-    "legalisatie": re.compile(r"legalis", re.I),
+    "bewoning": re.compile(r"\bbewon", re.IGNORECASE),
+    "zonder_beheerderstaken": re.compile(r"zonder\s+(uitvoering\s+)?beheerderstaken", re.IGNORECASE),
+    "recreatiewoning": re.compile(r"recreatie(woning|park|verblijf)|chalet|stacaravan|vakantiewoning", re.IGNORECASE),
+    "bedrijfswoning": re.compile(r"bedrijfswoning", re.IGNORECASE),
+    "splitsing": re.compile(r"splits", re.IGNORECASE),
+    "legalisatie": re.compile(r"legalis", re.IGNORECASE),
 }
 
 PRESETS: dict[str, Preset] = {
@@ -99,5 +101,5 @@ def get_preset(name: str | None, kind: str) -> Preset:
     preset = PRESETS.get(name)
     if preset is None or preset.kind != kind:
         known = ", ".join(sorted(p.name for p in PRESETS.values() if p.kind == kind))
-        raise KeyError(f"unknown {kind} preset {name!r}; known: {known}")
+        raise UnknownOption(f"unknown {kind} preset {name!r}; known: {known}")
     return preset

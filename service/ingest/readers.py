@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,8 +26,8 @@ __all__ = ["Chunk", "Source", "open_source", "frame_source", "TABULAR_SUFFIXES",
 #: First-column marker of a placeholder row standing in for a malformed CSV line.
 MALFORMED_MARK = "\x00malformed:"
 
+#: Suffixes read as delimited text; everything else is opened with GDAL.
 TABULAR_SUFFIXES = {".csv", ".tsv", ".txt"}
-GEO_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}
 
 
 @dataclass
@@ -47,11 +47,13 @@ class Source:
     columns: list[str]
     crs: str | None
     has_geometry: bool
-    _chunks: Iterator[Chunk] | None = field(default=None, repr=False)
-    _reader: object = field(default=None, repr=False)
+    _reader: Callable[[int], Iterator[Chunk]] | None = field(default=None, repr=False)
 
     def chunks(self, chunk_rows: int) -> Iterator[Chunk]:
-        return self._reader(chunk_rows)  # type: ignore[operator]
+        """The rows in chunks of at most ``chunk_rows``, in file order."""
+        if self._reader is None:
+            raise TypeError(f"source {self.name!r} was made without a reader")
+        return self._reader(chunk_rows)
 
 
 def _normalise_crs(value: str | None) -> str | None:
@@ -71,7 +73,7 @@ def _sniff_separator(path: Path, encoding: str) -> str:
     with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
         head = fh.readline()
     counts = {sep: head.count(sep) for sep in ("\t", ";", ",")}
-    sep = max(counts, key=counts.get)  # type: ignore[arg-type]
+    sep = max(counts, key=lambda s: counts[s])
     return sep if counts[sep] else ","
 
 

@@ -91,7 +91,8 @@ class ParkScoreRow:
 
 
 def park_rows(store: Store, run_id: int | None, *, municipalities: Sequence[str] = (), kinds: Sequence[str] = (),
-              classes: Sequence[str] = (), themes: Sequence[str] = (), with_geometry: bool = True) -> list[ParkScoreRow]:
+              classes: Sequence[str] = (), themes: Sequence[str] = (),
+              with_geometry: bool = True) -> list[ParkScoreRow]:
     """Parks (filtered) with their score in ``run_id``, by id; a park without a score is kept unless
     ``classes``/``themes`` filter. ``themes`` keeps parks that get points (> 0) from one of those themes."""
     if (classes or themes) and run_id is None:
@@ -152,7 +153,8 @@ def worklist(store: Store, run_id: int | None, as_of: dt.date, labels: dict[str,
     out = []
     for i, r in enumerate(rows, start=1):
         d = inspected.get(r.id)
-        out.append(WorkItem(rank=i, park=r, last_inspection=d, days_since_inspection=None if d is None else (as_of - d).days,
+        out.append(WorkItem(rank=i, park=r, last_inspection=d,
+                            days_since_inspection=None if d is None else (as_of - d).days,
                             reasons=[(labels.get(fid, fid), pts) for fid, pts in r.top_factors(3)]))
     return out
 

@@ -118,9 +118,10 @@ def backtest(store: Store, settings: Settings, *, as_of: dt.date, horizon_days: 
             return table[name]["auc"] if metric == "auc" else table[name]["top"][key]["hit_rate"]
         m = value("model")
         others = [value(n) for n in ("previous_violations", "park_size")]
-        if m is None or any(o is None for o in others):
+        known = [o for o in others if o is not None]
+        if m is None or len(known) < len(others):
             return None
-        return bool(all(m > o for o in others))  # type: ignore[operator]
+        return bool(all(m > o for o in known))
 
     return {
         "as_of": as_of.isoformat(), "horizon_days": horizon_days, "window_end": end.isoformat(),

@@ -171,9 +171,7 @@ def rescore_parks(store: Store, settings: Settings, park_ids: Iterable[int], *, 
         run_id, as_of = int(run.id), run.as_of
         model = _published_model(conn, run_id, run.model_hash)
         lag = model.lag_factor
-        hood = affected_parks(conn, run_id, lag.id if lag else None,
-                              lag.source.within_m if lag else None,  # type: ignore[union-attr]
-                              set(requested), index)
+        hood = affected_parks(conn, run_id, lag.id if lag else None, model.lag_distance_m, set(requested), index)
         todo_ids = sorted(hood.todo)
         parks = load_parks(conn, todo_ids)
         if len(parks) == 0:

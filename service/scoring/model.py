@@ -207,7 +207,8 @@ class Factor:
         """The factor as the model card and the explanation show it."""
         src = self.source
         if isinstance(src, SignalSource):
-            source: dict[str, Any] = {"kind": "signals", "type": src.type, "scope": src.scope, "aggregate": src.aggregate,
+            source: dict[str, Any] = {"kind": "signals", "type": src.type, "scope": src.scope,
+                                      "aggregate": src.aggregate,
                       "where": [f.describe() for f in src.where]}
             if src.within_m is not None:
                 source["within_m"] = src.within_m
@@ -262,6 +263,12 @@ class Model:
     @property
     def lag_factor(self) -> Factor | None:
         return next((f for f in self.factors if f.spatial_lag), None)
+
+    @property
+    def lag_distance_m(self) -> float | None:
+        """How far the neighbours' risk factor looks (None: the model has no such factor)."""
+        lag = self.lag_factor
+        return lag.source.within_m if lag is not None and isinstance(lag.source, NeighbourSource) else None
 
     @property
     def signal_types(self) -> set[str]:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -31,7 +31,7 @@ from .explain import park_records
 from .factors import SignalFrame
 from .hotspots import centroids_xy, hotspots
 from .inputs import freshness, load_parks, load_signals, neighbour_pairs
-from .model import Model, NeighbourSource
+from .model import Model
 from .model_file import load_model
 
 __all__ = ["Progress", "Scored", "score_run", "compute_scores", "engine_scores", "default_as_of",
@@ -134,11 +134,11 @@ def engine_scores(store: Store, settings: Settings, model: Model, as_of: dt.date
     if beat is not None:
         beat()
 
-    lag = model.lag_factor
+    lag_m = model.lag_distance_m
     pairs = NeighbourPairs.empty()
-    if lag is not None and len(pg):
+    if lag_m is not None and len(pg):
         idx = index if index is not None else ParkIndex(pg.ids, pg.geoms)
-        pairs = neighbour_pairs(idx, cast(NeighbourSource, lag.source).within_m)
+        pairs = neighbour_pairs(idx, lag_m)
     progress.done("neighbours", f"{len(pairs.a):,} pairs")
 
     result = compute(model, parks, signals, as_of, neighbours=pairs)

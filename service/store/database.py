@@ -99,11 +99,8 @@ class Store:
     def park_geometries(self, conn: Connection | None = None) -> ParkGeometries:
         """All parks' ids and RD geometries, ordered by id."""
         query = sa.select(schema.parks.c.id, schema.parks.c.geom_wkb).order_by(schema.parks.c.id)
-        if conn is None:
-            with self.connect() as own:
-                rows = own.execute(query).all()
-        else:
-            rows = conn.execute(query).all()
+        with connection(conn if conn is not None else self) as c:
+            rows = c.execute(query).all()
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         geoms = shapely.from_wkb([r[1] for r in rows]) if rows else np.empty(0, dtype=object)
         return ParkGeometries(ids, np.asarray(geoms, dtype=object))

@@ -49,15 +49,19 @@ def bar_chart(bars: Sequence[Bar], *, title: str, unit: str = "", locale: str = 
         x0 = label_width + (0 if not b.indent else 0)
         label = ("  " if b.indent else "") + b.label
         weight = "normal" if b.indent else "600"
-        out.append(f'<g class="pw-row"><title>{escape(b.title or b.label)}: {escape(_fmt(b.value, locale))} {escape(unit)}</title>')
+        tip = f"{escape(b.title or b.label)}: {escape(_fmt(b.value, locale))} {escape(unit)}"
+        out.append(f'<g class="pw-row"><title>{tip}</title>')
         out.append(f'<text x="{label_width - 8}" y="{y + row * 0.65:.1f}" text-anchor="end" font-size="13" '
                    f'font-weight="{weight}" fill="#1b1b1b">{escape(_cut(label, 34))}</text>')
         if b.maximum:
             w = bar_w * b.maximum / top
-            out.append(f'<rect class="track" x="{x0}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="#e6e9ed"/>')
+            out.append(f'<rect class="track" x="{x0}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" '
+                       'fill="#e6e9ed"/>')
         w = max(0.0, bar_w * b.value / top)
-        out.append(f'<rect class="bar" x="{x0}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{escape(b.colour)}"/>')
-        out.append(f'<text x="{x0 + max(w, (bar_w * b.maximum / top) if b.maximum else 0) + 6:.1f}" y="{y + row * 0.65:.1f}" '
+        out.append(f'<rect class="bar" x="{x0}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" '
+                   f'fill="{escape(b.colour)}"/>')
+        label_x = x0 + max(w, (bar_w * b.maximum / top) if b.maximum else 0) + 6
+        out.append(f'<text x="{label_x:.1f}" y="{y + row * 0.65:.1f}" '
                    f'font-size="12" fill="#333">{escape(_fmt(b.value, locale))}'
                    + (f' / {escape(_fmt(b.maximum, locale))}' if b.maximum else "") + "</text></g>")
     out.append("</svg>")

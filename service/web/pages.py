@@ -119,7 +119,8 @@ def build_risk_map(rt: Runtime, run_id: int | None, flt: MapFilter, lang: str, r
                                       "since": since.isoformat(), "outlines": outlines is not None})
 
 
-def park_features(rows: Sequence[reads.ParkScoreRow], labels: dict[str, str], n_factors: int = 3) -> list[maps.ParkFeature]:
+def park_features(rows: Sequence[reads.ParkScoreRow], labels: dict[str, str],
+                  n_factors: int = 3) -> list[maps.ParkFeature]:
     """Rows as the map core's :class:`~service.maps.ParkFeature` (factor ids replaced by ``labels``)."""
     geoms = shapely.from_wkb([r.geom_wkb for r in rows]) if rows else []
     return [maps.ParkFeature(id=r.id, name=r.name, geom_rd=g, score=r.score, risk_class=r.risk_class,
@@ -166,8 +167,10 @@ def park_page(rt: Runtime, park_id: int) -> dict[str, Any]:
     located = [maps.SignalPoint(x=s["x"], y=s["y"], type=s["type"], date=s["date"], subtype=s.get("subtype"))
                for s in signals if s["x"] is not None and s["y"] is not None]
     feature = maps.ParkFeature(id=park["id"], name=park["name"], geom_rd=park["geom"],
-                               score=score["score"] if score else None, risk_class=score["risk_class"] if score else None)
-    m = maps.build_park_map(feature, located, labels=map_labels(), basemap=rt.settings.basemap, static_url=_static_url())
+                               score=score["score"] if score else None,
+                               risk_class=score["risk_class"] if score else None)
+    m = maps.build_park_map(feature, located, labels=map_labels(), basemap=rt.settings.basemap,
+                            static_url=_static_url())
     parts = maps.render_parts(m)
 
     charts: dict[str, Any] = {}
@@ -186,8 +189,10 @@ def park_page(rt: Runtime, park_id: int) -> dict[str, Any]:
                                     colour + "99", indent=True))
         charts["themes"] = bar_chart(bars, title=_("Punten per thema en factor"), unit=_("punten"), locale=lang)
         for f in score["factors"]:
-            factors.append({**f, "label": text_for(f, lang), "theme_label": text_for(score["themes"].get(f.get("theme"), {}), lang)
-                            if f.get("theme") else "", "n": f.get("n_signals", len(f.get("signals") or []))})
+            theme = score["themes"].get(f.get("theme"), {})
+            theme_label = text_for(theme, lang) if f.get("theme") else ""
+            factors.append({**f, "label": text_for(f, lang), "theme_label": theme_label,
+                            "n": f.get("n_signals", len(f.get("signals") or []))})
     if history:
         thresholds = []
         try:

@@ -11,7 +11,8 @@ RD_X, RD_Y = 180_000, 470_000
 
 @pytest.fixture
 def park_id(store, settings, tmp_path) -> int:
-    path = write_geojson(tmp_path / "p.geojson", [({"source_id": "A", "name": "<b>Park</b> A"}, square(RD_X, RD_Y, 200))],
+    path = write_geojson(tmp_path / "p.geojson",
+                         [({"source_id": "A", "name": "<b>Park</b> A"}, square(RD_X, RD_Y, 200))],
                          crs="urn:ogc:def:crs:EPSG::28992")
     import_parks(store, path, settings=settings, source="t")
     return 1
@@ -44,7 +45,8 @@ def test_post_list_of_signals(client, park_id) -> None:
 def test_post_feature_collection(client, park_id) -> None:
     lon, lat = lonlat_in_park()
     fc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": "f1", "properties": {"type": "energy_anomaly", "date": "2024-01-05", "excess_kwh": 5400},
+        {"type": "Feature", "id": "f1",
+         "properties": {"type": "energy_anomaly", "date": "2024-01-05", "excess_kwh": 5400},
          "geometry": {"type": "Point", "coordinates": [lon, lat]}},
     ]}
     resp = client.post("/api/v1/signals?source=netbeheerder", json=fc)

@@ -1,7 +1,6 @@
 """Importing parks: the real TOP10NL-derived sample, re-imports, and every kind of bad input."""
 from __future__ import annotations
 
-import json
 import zipfile
 from pathlib import Path
 
@@ -28,7 +27,8 @@ def park_file(tmp_path: Path, features, name="parks.geojson", crs="urn:ogc:def:c
 
 @pytest.mark.realdata
 def test_real_sample_imports_with_one_command(store, settings, sample_data) -> None:
-    result = import_parks(store, sample_data / "parks_ftm_vakantieparken_final.zip", settings=settings, preset="top10nl")
+    result = import_parks(store, sample_data / "parks_ftm_vakantieparken_final.zip", settings=settings,
+                          preset="top10nl")
     assert result.read == 3770
     # The file repeats one park exactly (same polygon, same values): stored once, the repeat rejected.
     assert result.stored == 3769 and result.rejected == 1
@@ -88,7 +88,8 @@ def test_kinds_and_codes_are_normalised(store, settings, tmp_path) -> None:
 
 def test_wgs84_file_is_reprojected_to_rd(store, settings, tmp_path) -> None:
     poly = shapely.box(5.60, 52.25, 5.61, 52.26)
-    import_parks(store, write_geojson(tmp_path / "p.geojson", [({"source_id": "w"}, poly)]), settings=settings, source="t")
+    import_parks(store, write_geojson(tmp_path / "p.geojson", [({"source_id": "w"}, poly)]), settings=settings,
+                 source="t")
     (row,) = parks_in_store(store)
     assert 160_000 < row["minx"] < 190_000 and 460_000 < row["miny"] < 480_000
     assert row["area_m2"] == pytest.approx(0.01 * 0.01 * 111_320 * 68_000, rel=0.05)
@@ -121,7 +122,8 @@ def test_shapefile_without_crs_is_refused_unless_crs_given(store, settings, tmp_
 
 
 def test_zipped_shapefile_with_macos_junk(store, settings, tmp_path) -> None:
-    gdf = gpd.GeoDataFrame({"naam": ["Zonnedauw"], "functie": ["bungalowpark"]}, geometry=[square(RD_X, RD_Y)], crs=28992)
+    gdf = gpd.GeoDataFrame({"naam": ["Zonnedauw"], "functie": ["bungalowpark"]}, geometry=[square(RD_X, RD_Y)],
+                           crs=28992)
     gdf.to_file(tmp_path / "p.shp")
     z = tmp_path / "p.zip"
     with zipfile.ZipFile(z, "w") as zf:
@@ -194,10 +196,10 @@ def test_chunked_reading_gives_the_same_result(store, settings, tmp_path) -> Non
 def test_failure_half_way_writes_nothing(store, settings, tmp_path, monkeypatch) -> None:
     feats = [({"source_id": f"p{i}"}, square(RD_X + 300 * i, RD_Y)) for i in range(10)]
     path = park_file(tmp_path, feats)
-    from service.ingest import pipeline
+    from service.ingest import parks
 
     calls = {"n": 0}
-    real = pipeline.validate_parks
+    real = parks.validate_parks
 
     def breaks_on_second_chunk(chunk, ctx):
         calls["n"] += 1
@@ -205,7 +207,7 @@ def test_failure_half_way_writes_nothing(store, settings, tmp_path, monkeypatch)
             raise OSError("disk went away")
         return real(chunk, ctx)
 
-    monkeypatch.setattr(pipeline, "validate_parks", breaks_on_second_chunk)
+    monkeypatch.setattr(parks, "validate_parks", breaks_on_second_chunk)
     with pytest.raises(ImportFailed, match="rolled back"):
         import_parks(store, path, settings=settings.with_overrides(import_chunk_rows=4), source="t")
     assert store.count(schema.parks) == 0

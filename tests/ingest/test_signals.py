@@ -39,7 +39,8 @@ def rd_csv(tmp_path: Path, rows: list[list], header=("source_id", "date", "x", "
 @pytest.mark.realdata
 def test_putten_publications_preset(store, settings, sample_data) -> None:
     import_parks(store, sample_data / "parks_ftm_vakantieparken_final.zip", settings=settings, preset="top10nl")
-    result = import_signals(store, sample_data / "permits_putten_2024-06.tsv", settings=settings, preset="bekendmakingen")
+    result = import_signals(store, sample_data / "permits_putten_2024-06.tsv", settings=settings,
+                            preset="bekendmakingen")
     assert (result.read, result.stored, result.rejected) == (61, 61, 0)
     assert result.assignment["inside"] == 2
     assert result.assignment["inside"] + result.assignment["nearby"] == 8
@@ -49,20 +50,24 @@ def test_putten_publications_preset(store, settings, sample_data) -> None:
     assert all(r["source_id"].split("-")[0] in {"gmb", "prb", "wsb"} for r in rows)
     inside = [r for r in rows if r["assignment"] == "inside"]
     with store.connect() as conn:
-        names = {conn.execute(sa.select(schema.parks.c.name).where(schema.parks.c.id == r["park_id"])).scalar() for r in inside}
+        names = {conn.execute(sa.select(schema.parks.c.name).where(schema.parks.c.id == r["park_id"])).scalar()
+                 for r in inside}
     assert names == {"De Konijnenburg"}
     residence = [r for r in inside if "zonder_beheerderstaken" in r["attributes"].get("topics", [])]
     assert len(residence) == 1 and "bewoning" in residence[0]["attributes"]["topics"]
     assert all(0 < r["distance_m"] <= 250 for r in rows if r["assignment"] == "nearby")
     assert "tijdelijke bewoning bedrijfswoning" in residence[0]["attributes"]["title"]
-    again = import_signals(store, sample_data / "permits_putten_2024-06.tsv", settings=settings, preset="bekendmakingen")
+    again = import_signals(store, sample_data / "permits_putten_2024-06.tsv", settings=settings,
+                           preset="bekendmakingen")
     assert (again.stored, again.unchanged) == (0, 61)
 
 
 @pytest.mark.realdata
 def test_putten_geojson_gives_the_same_locations(store, settings, sample_data) -> None:
-    a = import_signals(store, sample_data / "permits_putten_2024-06.tsv", settings=settings, preset="bekendmakingen", source="tsv")
-    b = import_signals(store, sample_data / "permits_putten_2024-06.geojson", settings=settings, preset="bekendmakingen", source="gj")
+    a = import_signals(store, sample_data / "permits_putten_2024-06.tsv", settings=settings, preset="bekendmakingen",
+                       source="tsv")
+    b = import_signals(store, sample_data / "permits_putten_2024-06.geojson", settings=settings,
+                       preset="bekendmakingen", source="gj")
     assert a.stored == b.stored == 61
     rows = signals_in_store(store)
     by_src = {}
@@ -93,14 +98,16 @@ def test_signals_imported_before_parks_are_assigned_when_parks_arrive(store, set
     path = rd_csv(tmp_path, [["s1", "2024-02-02", RD_X + 10, RD_Y + 10]])
     import_signals(store, path, settings=settings, signal_type="incident", crs="EPSG:28992")
     assert signals_in_store(store)[0]["assignment"] == "unassigned"
-    parks = write_geojson(tmp_path / "p.geojson", [({"source_id": "A"}, square(RD_X, RD_Y))], crs="urn:ogc:def:crs:EPSG::28992")
+    parks = write_geojson(tmp_path / "p.geojson", [({"source_id": "A"}, square(RD_X, RD_Y))],
+                          crs="urn:ogc:def:crs:EPSG::28992")
     result = import_parks(store, parks, settings=settings, source="t")
     assert result.reassigned == 1
     assert signals_in_store(store)[0]["assignment"] == "inside"
 
 
 def test_inspection_outcomes_and_registrations(store, settings, tmp_path, two_parks) -> None:
-    path = write_csv(tmp_path / "s.csv", ["source_id", "type", "date", "park_ref", "violation", "categories", "residents"], [
+    header = ["source_id", "type", "date", "park_ref", "violation", "categories", "residents"]
+    path = write_csv(tmp_path / "s.csv", header, [
         ["i1", "inspection", "2024-03-01", "A", "ja", "permanent_residence; fire_safety", ""],
         ["i2", "inspection", "2024-03-02", "A", "no", "", ""],
         ["i3", "inspection", "2024-03-03", "A", "", "", ""],
@@ -187,8 +194,10 @@ def test_non_utf8_rows_are_rejected_with_a_hint_and_cp1252_reads_them(store, set
 
 
 @pytest.mark.parametrize("header, rows, kwargs, message", [
-    (["source_id", "x", "y"], [["a", "1", "2"]], {"signal_type": "complaint", "crs": "EPSG:28992"}, "missing required column 'date'"),
-    (["source_id", "date", "x", "y"], [["a", "2024-01-01", "1", "2"]], {"signal_type": "complaint"}, "need the coordinate system"),
+    (["source_id", "x", "y"], [["a", "1", "2"]], {"signal_type": "complaint", "crs": "EPSG:28992"},
+     "missing required column 'date'"),
+    (["source_id", "date", "x", "y"], [["a", "2024-01-01", "1", "2"]], {"signal_type": "complaint"},
+     "need the coordinate system"),
     (["source_id", "date", "lon", "lat"], [["a", "2024-01-01", "5", "52"]], {}, "no signal type"),
 ])
 def test_file_level_problems_are_refused(store, settings, tmp_path, header, rows, kwargs, message) -> None:
@@ -212,9 +221,11 @@ def test_wkt_and_semicolon_csv(store, settings, tmp_path, two_parks) -> None:
     path = write_csv(tmp_path / "s.csv", ["id", "date", "wkt"], [
         ["w1", "2024-01-01", f"POINT ({RD_X + 20} {RD_Y + 20})"],
         ["w2", "2024-01-01", "POINT (oops)"],
-        ["w3", "2024-01-01", f"POLYGON (({RD_X + 1000} {RD_Y}, {RD_X + 1100} {RD_Y}, {RD_X + 1100} {RD_Y + 100}, {RD_X + 1000} {RD_Y}))"],
+        ["w3", "2024-01-01",
+         f"POLYGON (({RD_X + 1000} {RD_Y}, {RD_X + 1100} {RD_Y}, {RD_X + 1100} {RD_Y + 100}, {RD_X + 1000} {RD_Y}))"],
     ], sep=";")
-    result = import_signals(store, path, settings=settings, signal_type="other", crs="EPSG:28992", mapping={"source_id": "id"})
+    result = import_signals(store, path, settings=settings, signal_type="other", crs="EPSG:28992",
+                            mapping={"source_id": "id"})
     assert (result.stored, result.rejected) == (2, 1)
     rows = {r["source_id"]: r for r in signals_in_store(store)}
     assert rows["w1"]["park_id"] == two_parks["A"]
@@ -222,7 +233,8 @@ def test_wkt_and_semicolon_csv(store, settings, tmp_path, two_parks) -> None:
 
 
 def test_rows_without_id_get_a_stable_content_id(store, settings, tmp_path, two_parks) -> None:
-    path = write_csv(tmp_path / "s.csv", ["date", "x", "y"], [["2024-01-01", RD_X + 1, RD_Y + 1], ["2024-01-02", RD_X + 1, RD_Y + 1]])
+    path = write_csv(tmp_path / "s.csv", ["date", "x", "y"],
+                     [["2024-01-01", RD_X + 1, RD_Y + 1], ["2024-01-02", RD_X + 1, RD_Y + 1]])
     first = import_signals(store, path, settings=settings, signal_type="complaint", crs="EPSG:28992")
     again = import_signals(store, path, settings=settings, signal_type="complaint", crs="EPSG:28992")
     assert first.stored == 2 and again.unchanged == 2
@@ -232,7 +244,8 @@ def test_changed_signal_is_updated_and_the_change_recorded(store, settings, tmp_
     rd_csv(tmp_path, [["s1", "2024-01-01", RD_X + 1, RD_Y + 1]])
     import_signals(store, tmp_path / "signals.csv", settings=settings, signal_type="complaint", crs="EPSG:28992")
     rd_csv(tmp_path, [["s1", "2024-01-01", RD_X + 1001, RD_Y + 1]])
-    result = import_signals(store, tmp_path / "signals.csv", settings=settings, signal_type="complaint", crs="EPSG:28992")
+    result = import_signals(store, tmp_path / "signals.csv", settings=settings, signal_type="complaint",
+                            crs="EPSG:28992")
     assert (result.updated, result.created) == (1, 0)
     assert result.affected_parks == {two_parks["A"], two_parks["B"]}
     with store.connect() as conn:
@@ -241,9 +254,10 @@ def test_changed_signal_is_updated_and_the_change_recorded(store, settings, tmp_
     assert "x" in change.changes
 
 
-def test_bulk_path_stores_exactly_what_the_ordinary_path_stores(store, settings, tmp_path, two_parks, monkeypatch) -> None:
+def test_bulk_path_stores_exactly_what_the_ordinary_path_stores(store, settings, tmp_path, two_parks,
+                                                                 monkeypatch) -> None:
     """Large loads skip RETURNING and SQLAlchemy's per-row processing; the stored rows must not differ."""
-    from service.ingest import pipeline
+    from service.ingest import signal_writes
 
     rows = [["s1", "inspection", "2024-03-01", RD_X + 5, RD_Y + 5, "yes", "drugs", "Caf\u00e9 \u20ac"],
             ["s2", "complaint", "2024-03-02", RD_X + 300, RD_Y, "", "", ""],
@@ -251,7 +265,7 @@ def test_bulk_path_stores_exactly_what_the_ordinary_path_stores(store, settings,
     header = ["source_id", "type", "date", "x", "y", "violation", "categories", "remark"]
     path = write_csv(tmp_path / "s.csv", header, rows)
     import_signals(store, path, settings=settings, crs="EPSG:28992", source="ordinary")
-    monkeypatch.setattr(pipeline, "RETURNING_LIMIT", 0)
+    monkeypatch.setattr(signal_writes, "RETURNING_LIMIT", 0)
     import_signals(store, path, settings=settings, crs="EPSG:28992", source="bulk")
     got = {}
     for r in signals_in_store(store):

@@ -81,7 +81,10 @@ def park_frame(parks: list[dict[str, Any]]) -> ParkFrame:
 def pairs_for(parks: list[dict[str, Any]], model: Model) -> NeighbourPairs:
     index = ParkIndex(np.array([p["id"] for p in parks], dtype=np.int64),
                       np.array([park_geom(p["cell"]) for p in parks], dtype=object))
-    return neighbour_pairs(index, model.lag_factor.source.within_m)  # type: ignore[union-attr]
+    distance = model.lag_distance_m
+    if distance is None:
+        raise ValueError("the model has no neighbours' factor")
+    return neighbour_pairs(index, distance)
 
 
 def signal(sid: int, park_id: int, template: int | tuple, day: int, *, nearby_m: float | None = None,

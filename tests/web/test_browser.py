@@ -42,7 +42,8 @@ class Server:
         store = Store(self.database_url)
         try:
             with store.connect() as conn:
-                return list(conn.execute(sa.select(schema.parks.c.id).where(where).order_by(schema.parks.c.id)).scalars())
+                query = sa.select(schema.parks.c.id).where(where).order_by(schema.parks.c.id)
+                return list(conn.execute(query).scalars())
         finally:
             store.dispose()
 
@@ -104,7 +105,7 @@ def page(browser, server):
         dialog.dismiss()
 
     pg.on("dialog", on_dialog)
-    pg.recorder = rec  # type: ignore[attr-defined]
+    pg.recorder = rec  # type: ignore[attr-defined]  # the page carries its recorder into the test
     yield pg
     context.close()
 

@@ -1,7 +1,6 @@
 """The English catalog: complete, compiled, and matching the messages the code and templates use."""
 from __future__ import annotations
 
-
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po

@@ -85,8 +85,9 @@ def test_a_filter_without_parks_says_so(demo_client):
 
 
 def test_pages_work_before_anything_is_scored(client, store, settings):
-    from .conftest import _hostile_parks
     from service.ingest import import_park_frame
+
+    from .conftest import _hostile_parks
 
     import_park_frame(store, _hostile_parks(), settings=settings, source="hostile", crs="EPSG:28992")
     html = client.get("/").get_data(as_text=True)

@@ -53,7 +53,8 @@ def test_validation_errors_show_the_form_again(demo_client):
 def test_a_visit_is_stored_and_rescores_the_park_at_once(demo_client, demo_app):
     before = _score(demo_client, 1)
     form = {**_form(demo_client, 1), "date": "2025-12-30", "violation": "yes",
-            "categories": ["permanent_residence", "overcrowding", "drugs", "fire_safety"], "remark": "Stacaravans bewoond"}
+            "categories": ["permanent_residence", "overcrowding", "drugs", "fire_safety"],
+            "remark": "Stacaravans bewoond"}
     resp = demo_client.post("/parks/1/visits", data=form)
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/parks/1#bezoek")
     page = demo_client.get("/parks/1").get_data(as_text=True)

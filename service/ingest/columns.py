@@ -1,0 +1,124 @@
+"""Column access for validation: a target field's source column as clean text, numbers, dates, ids, attributes."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..vocab import personal_trait
+from .presets import Preset
+from .rows import json_safe
+
+__all__ = [
+    "Columns",
+    "attributes",
+    "clean_text",
+    "column",
+    "columns_of",
+    "mapped_names",
+    "numbers",
+    "parse_dates",
+    "row_content",
+    "source_ids",
+]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+#: The source column of a target field, or None when the file has none.
+Columns = Callable[[str], pd.Series | None]
+
+
+def column(frame: pd.DataFrame, preset: Preset, target: str, overrides: dict[str, str]) -> pd.Series | None:
+    """The source column for ``target`` (override, preset mapping, or a column named like the target)."""
+    name = overrides.get(target) or preset.columns.get(target) or target
+    if name in frame.columns:
+        return frame[name]
+    return None
+
+
+def columns_of(frame: pd.DataFrame, preset: Preset, overrides: dict[str, str]) -> Columns:
+    """:func:`column` bound to one chunk and mapping, asked by target name."""
+    return lambda target: column(frame, preset, target, overrides)
+
+
+def mapped_names(preset: Preset, overrides: dict[str, str], targets: tuple[str, ...]) -> set[str]:
+    """The source column names the targets are read from (the rest of the columns become attributes)."""
+    return {overrides.get(t) or preset.columns.get(t) or t for t in targets}
+
+
+def clean_text(series: pd.Series | None, n: int) -> pd.Series:
+    """Values as stripped text with control characters removed ('' for missing)."""
+    if series is None:
+        return pd.Series([""] * n, dtype=object)
+    out = series.astype(object).where(series.notna(), "")
+    if pd.api.types.infer_dtype(out, skipna=False) != "string":  # CSV columns are text already: skip the map
+        out = out.map(lambda v: v if isinstance(v, str) else
+                      (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
+    if out.str.contains(_CONTROL, regex=True).any():
+        out = out.str.replace(_CONTROL, "", regex=True)
+    return out.str.strip()
+
+
+def numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Parse numbers (decimal comma allowed); returns (values, bad) where bad marks non-numeric text."""
+    cleaned = text.str.replace(",", ".", regex=False)
+    values = np.array(pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float), dtype=float)
+    bad = (text != "").to_numpy() & ~np.isfinite(values)
+    return values, bad
+
+
+def parse_dates(text: pd.Series) -> pd.Series:
+    """ISO dates first; then Dutch day-first dates (28-06-2024, 28/06/2024)."""
+    iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    rest = iso.isna() & (text != "")
+    if rest.any():
+        iso_long = pd.to_datetime(text[rest], format="ISO8601", errors="coerce")
+        iso[rest] = iso_long
+        rest = iso.isna() & (text != "")
+    for fmt in ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"):
+        if not rest.any():
+            break
+        iso[rest] = pd.to_datetime(text[rest], format=fmt, errors="coerce")
+        rest = iso.isna() & (text != "")
+    if getattr(iso.dt, "tz", None) is not None:
+        iso = iso.dt.tz_localize(None)
+    return iso.dt.normalize()
+
+
+def row_content(frame: pd.DataFrame) -> pd.Series:
+    """Each row's values as canonical JSON text (what a derived id is computed from)."""
+    return pd.Series([json.dumps(r, sort_keys=True, default=str) for r in frame.to_dict("records")], dtype=object)
+
+
+def source_ids(given: pd.Series | None, content: Callable[[], pd.Series], n: int) -> np.ndarray:
+    """Stable source ids: the given id, else a hash of the row's content (so re-imports match)."""
+    ids = np.array(clean_text(given, n).to_numpy(dtype=object), dtype=object)
+    missing = ids == ""
+    if missing.any():
+        derived = content()[missing].map(
+            lambda s: "h:" + hashlib.sha1(s.encode("utf-8", "surrogateescape")).hexdigest()[:20])
+        ids[missing] = derived.to_numpy(dtype=object)
+    return ids
+
+
+def attributes(frame: pd.DataFrame, used: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Unmapped columns as per-row attribute dicts; personal-trait columns are left out and named."""
+    keep: list[str] = []
+    traits: list[str] = []
+    for col in frame.columns:
+        if col in used:
+            continue
+        (traits if personal_trait(col) else keep).append(col)
+    if not keep:
+        return [{} for _ in range(len(frame))], traits
+    sub = frame[keep]
+    records = sub.to_dict("records")
+    cleaned = [{k: json_safe(v) for k, v in r.items()
+                if v is not None and v != "" and not (isinstance(v, float) and math.isnan(v))} for r in records]
+    return cleaned, traits
