@@ -21,6 +21,7 @@ __all__ = [
     "RISK_CLASSES",
     "HOTSPOT_LABELS",
     "THEMES",
+    "ROLES",
     "DEMO_SOURCE",
     "VISIT_SOURCE",
     "classify_score",
@@ -70,6 +71,10 @@ HOTSPOT_LABELS: tuple[str, ...] = ("hot", "cold", "none")
 
 #: The five themes of the Monitor Vitale Vakantieparken; every factor belongs to exactly one.
 THEMES: tuple[str, ...] = ("ownership", "economic", "social", "crime", "fire_safety")
+
+#: Who uses Parkwacht: officers (map, park pages, worklist, visits), analysts (API, OGC API, exports),
+#: admins (imports, score runs, users, audit log).
+ROLES: tuple[str, ...] = ("officer", "analyst", "admin")
 
 #: Source name of the fictional demo region.
 DEMO_SOURCE = "demo"

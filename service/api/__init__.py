@@ -5,6 +5,6 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import routes  # noqa: E402,F401  (registers the routes on bp)
+from . import parks, routes  # noqa: E402,F401  (importing them registers their routes on bp)
 
 __all__ = ["bp"]

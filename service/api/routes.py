@@ -1,12 +1,12 @@
-"""Routes of the JSON API: signals in, parks and import batches out."""
+"""Routes of the JSON API: signals in, import batches out."""
 from __future__ import annotations
 
 from typing import Any
 
-import shapely
 from flask import Response, jsonify, request
 
-from .. import geo, reads
+from .. import reads
+from ..access import requires
 from ..app import runtime
 from ..ingest import IngestError, import_signal_records
 from . import bp
@@ -41,6 +41,7 @@ def _signal_payload(body: Any) -> list[dict[str, Any]]:
 
 
 @bp.post("/signals")
+@requires("admin")
 def post_signals() -> tuple[Response, int]:
     """Store signals; answers what was stored and what was rejected, with reasons."""
     body = request.get_json(silent=True)
@@ -69,38 +70,13 @@ def post_signals() -> tuple[Response, int]:
     return jsonify(payload), (201 if result.stored else 200)
 
 
-def _park_feature(park: dict[str, Any]) -> dict[str, Any]:
-    """A park as a GeoJSON Feature in WGS84 (RFC 7946)."""
-    props = {k: park[k] for k in reads.PARK_FIELDS}
-    g = geo.to_wgs84(park["geom"])
-    return {"type": "Feature", "id": park["id"], "properties": props,
-            "geometry": shapely.geometry.mapping(shapely.set_precision(g, 1e-7))}
-
-
-@bp.get("/parks")
-def list_parks() -> Response:
-    try:
-        limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
-        offset = max(int(request.args.get("offset", 0)), 0)
-    except ValueError as exc:
-        raise BadRequest("limit and offset must be whole numbers") from exc
-    total, parks = reads.list_parks(runtime().store, municipality=request.args.get("municipality") or None,
-                                    kind=request.args.get("kind") or None, limit=limit, offset=offset)
-    return jsonify({"total": total, "limit": limit, "offset": offset, "parks": parks})
-
-
-@bp.get("/parks/<int:park_id>")
-def get_park(park_id: int) -> Response:
-    resp = jsonify(_park_feature(reads.park(runtime().store, park_id)))
-    resp.mimetype = "application/geo+json"
-    return resp
-
-
 @bp.get("/imports")
+@requires("admin")
 def list_imports() -> Response:
     return jsonify({"batches": reads.iter_batches(runtime().store, limit=50)})
 
 
 @bp.get("/imports/<int:batch_id>/rejected")
+@requires("admin")
 def get_rejected(batch_id: int) -> Response:
     return jsonify({"batch_id": batch_id, "rejected": reads.rejected_rows(runtime().store, batch_id)})

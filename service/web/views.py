@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from .. import reads, visits
+from ..access import requires
 from ..app import runtime
 from ..vocab import INSPECTION_CATEGORIES, PARK_KINDS, RISK_CLASSES
 from . import bp, pages
@@ -27,6 +28,7 @@ __all__ = ["risk_map", "park_page", "record_visit", "worklist", "worklist_csv", 
 
 
 @bp.get("/")
+@requires("officer")
 def risk_map() -> Response:
     page = pages.risk_map_page(runtime())
     g.csp_script_hashes = page.parts.script_hashes
@@ -43,11 +45,13 @@ def _park_response(park_id: int, form: VisitForm, status: int = 200) -> tuple[st
 
 
 @bp.get("/parks/<int:park_id>")
+@requires("officer")
 def park_page(park_id: int) -> tuple[str, int]:
     return _park_response(park_id, VisitForm.blank(dt.date.today()))
 
 
 @bp.post("/parks/<int:park_id>/visits")
+@requires("officer")
 def record_visit(park_id: int):
     """Record a visit (post/redirect/get): stored as an inspection signal, then the park is re-scored."""
     rt = runtime()
@@ -80,6 +84,7 @@ def record_visit(park_id: int):
 
 
 @bp.get("/worklist")
+@requires("officer")
 def worklist() -> str:
     data = pages.worklist_page(runtime())
     return render_template("worklist.html", **data, classes=RISK_CLASSES,
@@ -87,6 +92,7 @@ def worklist() -> str:
 
 
 @bp.get("/worklist.csv")
+@requires("officer")
 def worklist_csv() -> Response:
     body = pages.worklist_csv(runtime())
     name = f"parkwacht-werklijst-{dt.date.today().isoformat()}.csv"
@@ -95,5 +101,6 @@ def worklist_csv() -> Response:
 
 
 @bp.get("/imports")
+@requires("admin")
 def imports() -> str:
     return render_template("imports.html", batches=reads.iter_batches(runtime().store, limit=20))
