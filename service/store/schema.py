@@ -22,6 +22,8 @@ __all__ = [
     "park_scores",
     "score_locks",
     "score_updates",
+    "areas",
+    "AREA_LEVELS",
 ]
 
 naming = {
@@ -60,6 +62,7 @@ import_batches = sa.Table(
     sa.Column("rejected", sa.Integer, nullable=False, server_default="0"),
     sa.Column("error", sa.Text),
     sa.Column("options", _json),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True)),  # a running batch beats; a stale one has died
 )
 
 rejected_rows = sa.Table(
@@ -111,6 +114,7 @@ parks = sa.Table(
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Column("retired_at", sa.DateTime(timezone=True)),  # gone from its source's latest snapshot
     sa.UniqueConstraint("source", "source_id", name="uq_parks_source_id"),
     sa.CheckConstraint(_one_of("kind", PARK_KINDS), name="kind"),
     sa.Index("ix_parks_municipality", "municipality_code"),
@@ -135,6 +139,7 @@ signals = sa.Table(
     sa.Column("row_hash", sa.String(40), nullable=False),
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Column("retired_at", sa.DateTime(timezone=True)),  # gone from its source's latest snapshot
     sa.UniqueConstraint("source", "source_id", name="uq_signals_source_id"),
     sa.CheckConstraint(_one_of("assignment", ASSIGNMENTS), name="assignment"),
     sa.Index("ix_signals_park_date", "park_id", "date"),
@@ -216,4 +221,26 @@ score_updates = sa.Table(
     sa.Column("changes", _json),  # {park_id: [old score, new score]}
     sa.Column("seconds", sa.Float),
     sa.Index("ix_score_updates_run", "run_id", "id"),
+)
+
+#: Levels of administrative areas.
+AREA_LEVELS = ("municipality", "province")
+
+areas = sa.Table(
+    "areas",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("code", sa.String(10), nullable=False),  # CBS code: GM0513, PV25
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("geom_wkb", sa.LargeBinary, nullable=False),  # EPSG:28992
+    sa.Column("minx", sa.Float, nullable=False),
+    sa.Column("miny", sa.Float, nullable=False),
+    sa.Column("maxx", sa.Float, nullable=False),
+    sa.Column("maxy", sa.Float, nullable=False),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.UniqueConstraint("level", "code", name="uq_areas_level_code"),
+    sa.CheckConstraint(_one_of("level", AREA_LEVELS), name="level"),
 )
