@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Response
 
-__all__ = ["ApiError", "BadRequest", "NotFound", "Conflict", "Unprocessable", "problem_response"]
+__all__ = ["ApiError", "BadRequest", "NotFound", "NotAcceptable", "Conflict", "UnsupportedMediaType",
+           "Unprocessable", "problem_response"]
 
 
 class ApiError(Exception):
@@ -32,8 +33,16 @@ class NotFound(ApiError):
     status = 404
 
 
+class NotAcceptable(ApiError):
+    status = 406
+
+
 class Conflict(ApiError):
     status = 409
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
 
 
 class Unprocessable(ApiError):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .batches import iter_batches, rejected_rows
 from .errors import NotFound
+from .park_signals import signal_page, signal_summary
 from .parks import PARK_FIELDS, has_demo_parks, list_parks, municipalities, municipality_outlines, park
 from .scores import (
     ParkScoreRow,
@@ -30,4 +31,5 @@ __all__ = [
     "ParkScoreRow", "WorkItem", "published_run", "park_score", "park_history", "factor_catalogue",
     "theme_catalogue", "park_rows", "worklist", "data_version", "reference_date",
     "recent_signals", "park_signals", "latest_signal_by_type", "last_inspections",
+    "signal_page", "signal_summary",
 ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from .. import scoring
 from ..config import Settings
@@ -159,16 +160,17 @@ def worklist(store: Store, run_id: int | None, as_of: dt.date, labels: dict[str,
     return out
 
 
-def data_version(store: Store) -> tuple[Any, ...]:
-    """Changes whenever what the risk map shows may change: a run is published, an incremental update
-    rewrites scores, parks are imported or changed, signals arrive. Four indexed aggregates; cheap."""
+def data_version(store: Store | Connection) -> tuple[Any, ...]:
+    """Changes whenever what the risk map or the API shows may change: a run is published, an incremental
+    update rewrites scores, parks are imported, changed, retired or revived, signals arrive. Cheap aggregates."""
     r, u, p, s = schema.score_runs, schema.score_updates, schema.parks, schema.signals
     with connection(store) as conn:
         run = conn.execute(sa.select(r.c.id).where(r.c.status == "published")).scalar()
         upd = conn.execute(sa.select(sa.func.max(u.c.id))).scalar()
-        parks = conn.execute(sa.select(sa.func.count(), sa.func.max(sa.cast(p.c.updated_at, sa.String)))).one()
+        parks = conn.execute(sa.select(sa.func.count(), sa.func.max(sa.cast(p.c.updated_at, sa.String)),
+                                       sa.func.count(p.c.retired_at))).one()
         sig = conn.execute(sa.select(sa.func.max(s.c.id))).scalar()
-    return (run, upd, int(parks[0]), str(parks[1]), sig)
+    return (run, upd, int(parks[0]), str(parks[1]), int(parks[2]), sig)
 
 
 def reference_date(store: Store, run: dict[str, Any] | None) -> dt.date:
