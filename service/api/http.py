@@ -25,7 +25,7 @@ def negotiate(f: str | None, offered: Mapping[str, str], default: str) -> str:
     if not accept:  # no Accept header: the default format
         return default
     by_type = {offered[default]: default, "application/json": default,
-               **{media: name for name, media in offered.items() if name != default}}
+               **{media: name for name, media in offered.items() if media != offered[default]}}
     best = accept.best_match(list(by_type))  # the first is preferred on equal quality, so */* gets the default
     if best is None:
         raise NotAcceptable(f"none of the accepted types is offered; offered: {', '.join(by_type)} "

@@ -55,7 +55,8 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 
 class ParksQuery(Query):
-    bbox: str | None = Field(None, description="minlon,minlat,maxlon,maxlat (WGS84)", examples=["5.6,52.1,6.0,52.4"])
+    bbox: str | None = Field(None, description="minlon,minlat,maxlon,maxlat (WGS84)", examples=["5.6,52.1,6.0,52.4"],
+                             pattern=r"^\s*-?\d+(\.\d+)?\s*(,\s*-?\d+(\.\d+)?\s*){3}$")
     municipality: str | None = Field(None, max_length=100, description="CBS code (GM0200) or name")
     province: str | None = Field(None, max_length=100)
     kind: list[Kind] | None = None
@@ -63,12 +64,13 @@ class ParksQuery(Query):
     min_score: float | None = Field(None, ge=0, le=100)
     max_score: float | None = Field(None, ge=0, le=100)
     hotspot: Hotspot | None = None
-    changed_since: str | None = Field(None, max_length=40, description="a score run id or a date (YYYY-MM-DD)")
+    changed_since: int | dt.date | None = Field(None, description="a score run id or a date (YYYY-MM-DD)")
     sort: list[str] | None = Field(None, description=f"fields {', '.join(SORT_FIELDS)}; '-' for descending")
     limit: int = Field(100, ge=1, le=10_000)
     offset: int = Field(0, ge=0, le=10_000_000)
     geometry: bool = Field(True, description="false leaves geometries out (a lighter answer)")
-    f: ParkFormat | None = Field(None, description="json (GeoJSON), csv, gpkg or parquet; else by Accept")
+    f: ParkFormat | None = Field(None, description="json: this page as GeoJSON; geojson, csv, gpkg, parquet: the "
+                                                    "whole selection as a file. Else chosen by Accept")
     csv_geometry: CsvGeometry = Field("wkt", description="CSV: geometry as WKT, lon/lat of a point "
                                                                       "inside the park, or none")
 
@@ -120,13 +122,13 @@ def list_parks() -> Response:
     if unchanged is not None:
         return unchanged
     ids = None
-    if q.changed_since:
+    if q.changed_since is not None:
         try:
-            ids = changed_park_ids(store, resolve_reference(store, q.changed_since))
+            ids = changed_park_ids(store, resolve_reference(store, str(q.changed_since)))
         except ValueError as exc:
             raise BadRequest(str(exc), invalid_params=[{"name": "changed_since", "reason": str(exc)}]) from None
     positions = cat.select(park_filter(q, ids), q.sort or ())
-    if fmt in ("json", "geojson"):
+    if fmt == "json":  # the paged answer; f=geojson is the whole selection as a file
         page = positions[q.offset:q.offset + q.limit]
         links = page_links("api.list_parks", limit=q.limit, offset=q.offset, matched=len(positions),
                            returned=len(page), media_type=GEOJSON,

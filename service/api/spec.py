@@ -112,7 +112,8 @@ def parse_query(model: type[Q], args: MultiDict[str, str]) -> Q:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [{"name": ".".join(str(p) for p in e["loc"]) or "query", "reason": e["msg"].removeprefix("Value error, ")}
+        problems = [{"name": ".".join(str(p) for p in e["loc"]) or "query",
+                     "reason": e["msg"].removeprefix("Value error, ")}
                     for e in exc.errors(include_url=False)]
         detail = "; ".join(f"{p['name']}: {p['reason']}" for p in problems)
         raise BadRequest(f"invalid query parameter(s): {detail}", invalid_params=problems) from None

@@ -50,6 +50,9 @@ VENDOR_FILES: tuple[VendorFile, ...] = (
     VendorFile("npm:leaflet.markercluster", "dist/MarkerCluster.Default.css",
                "markercluster/MarkerCluster.Default.css"),
     VendorFile("py:folium", "templates/leaflet_heat.min.js", "leaflet-heat/leaflet_heat.min.js"),
+    # The interactive API documentation (/api/v1/docs), not a map asset, but installed the same way.
+    VendorFile("npm:swagger-ui-dist", "swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"),
+    VendorFile("npm:swagger-ui-dist", "swagger-ui.css", "swagger-ui/swagger-ui.css"),
 )
 
 #: Folium's asset names (``Map.default_js``/``default_css`` and the plugins') -> local file under vendor/.

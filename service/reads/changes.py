@@ -2,7 +2,10 @@
 
 The reference is a run id, or a date (the run that was published at the end of that day). Each park's
 current score in the published run (incremental updates included) is compared with its score in the
-reference run; a park scored now but not then counts as changed from nothing.
+reference run; a park scored now but not then counts as changed from nothing. When the reference is the
+published run itself, its own incremental updates since the reference moment are what changed: their audit
+(``score_updates``) keeps each park's score before the first of them, and the run's model gives the class.
+Factor points before an incremental update are not kept, so such a change names no moved factors.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import sqlalchemy as sa
 
 from .. import scoring
 from ..store import Store, connection, schema
+from ..vocab import classify_score
 from .errors import NotFound
 
 __all__ = ["Reference", "resolve_reference", "changes_since", "changed_park_ids"]
@@ -29,6 +33,7 @@ class Reference:
     asked: str
     run_id: int | None
     as_of: str | None
+    after: dt.datetime | None = None  # for a date: only incremental updates after this moment count
 
 
 def resolve_reference(store: Store, since: str) -> Reference:
@@ -37,6 +42,7 @@ def resolve_reference(store: Store, since: str) -> Reference:
     r = schema.score_runs
     done = r.c.status.in_(("published", "superseded"))
     text = since.strip()
+    after: dt.datetime | None = None
     with connection(store) as conn:
         if text.isdigit():
             row = conn.execute(sa.select(r.c.id, r.c.as_of).where(r.c.id == int(text), done)).first()
@@ -48,12 +54,13 @@ def resolve_reference(store: Store, since: str) -> Reference:
             except ValueError:
                 raise ValueError(f"{since!r} is neither a run id nor a date (YYYY-MM-DD)") from None
             end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min)
+            after = end
             row = conn.execute(sa.select(r.c.id, r.c.as_of).where(done, r.c.finished_at < end)
                                .order_by(r.c.finished_at.desc(), r.c.id.desc()).limit(1)).first()
     if row is None:
-        return Reference(asked=since, run_id=None, as_of=None)
+        return Reference(asked=since, run_id=None, as_of=None, after=after)
     as_of = row.as_of.isoformat() if hasattr(row.as_of, "isoformat") else row.as_of
-    return Reference(asked=since, run_id=int(row.id), as_of=None if as_of is None else str(as_of))
+    return Reference(asked=since, run_id=int(row.id), as_of=None if as_of is None else str(as_of), after=after)
 
 
 def _points(factors: Any) -> dict[str, float]:
@@ -69,6 +76,43 @@ def _rows(conn: sa.Connection, run_id: int) -> dict[int, Any]:
     return {int(r.park_id): r for r in conn.execute(q)}
 
 
+@dataclass(frozen=True)
+class _Before:
+    """A park's score before a run's incremental updates, from their audit (``factors``: points by factor,
+    None where an older audit kept only the score)."""
+
+    score: float
+    risk_class: str
+    factors: dict[str, dict[str, float]] | None
+
+
+def _before_updates(conn: sa.Connection, run_id: int, after: dt.datetime | None, now: dict[int, Any],
+                    thresholds: dict[str, float]) -> dict[int, Any]:
+    """Each park as it stood before the first incremental update (after ``after``) of the run, i.e. as the
+    run published it; parks that were not updated stand as they are now."""
+    u = schema.score_updates
+    q = sa.select(u.c.changes).where(u.c.run_id == run_id).order_by(u.c.id)
+    if after is not None:
+        q = q.where(u.c.created_at >= after)
+    before: dict[int, Any] = dict(now)
+    seen: set[int] = set()
+    for (changes,) in conn.execute(q):
+        data = json.loads(changes) if isinstance(changes, str) else (changes or {})
+        for pid_text, entry in data.items():
+            pid, old = int(pid_text), entry[0]
+            if pid in seen:
+                continue
+            seen.add(pid)
+            if old is None:
+                before.pop(pid, None)
+                continue
+            old_class = entry[2] if len(entry) > 2 and entry[2] else classify_score(float(old), thresholds)
+            points = {k: {"points": v} for k, v in entry[3].items()} if len(entry) > 3 else None
+            row = now.get(pid)
+            before[pid] = _Before(float(old), old_class, points) if row is not None else before.get(pid)
+    return before
+
+
 def changes_since(store: Store, ref: Reference, *, class_only: bool = True, moved: int = 3) -> list[dict[str, Any]]:
     """Parks whose class (or, with ``class_only=False``, score) differs from the reference run, newest first,
     with old and new score and the ``moved`` factors whose points moved most."""
@@ -77,8 +121,14 @@ def changes_since(store: Store, ref: Reference, *, class_only: bool = True, move
         return []
     with connection(store) as conn:
         now = _rows(conn, run_id)
-        then = _rows(conn, ref.run_id) if ref.run_id is not None else {}
         model = scoring.run_model(conn, run_id)
+        if ref.run_id == run_id:
+            then = _before_updates(conn, run_id, ref.after, now, model.thresholds)
+        elif ref.run_id is not None:  # the reference run as it was published, before its own updates
+            stored = _rows(conn, ref.run_id)
+            then = _before_updates(conn, ref.run_id, None, stored, scoring.run_model(conn, ref.run_id).thresholds)
+        else:
+            then = {}
     labels = {f.id: (f.label_nl, f.label_en) for f in model.factors}
     out = []
     for pid, new in now.items():
@@ -87,7 +137,10 @@ def changes_since(store: Store, ref: Reference, *, class_only: bool = True, move
         same_score = old is not None and abs(float(old.score) - float(new.score)) < _EPSILON
         if (class_only and same_class) or (not class_only and same_class and same_score):
             continue
-        before, after = _points(old.factors) if old is not None else {}, _points(new.factors)
+        if old is not None and old.factors is None:  # an in-run change: no factor points from before
+            before, after = {}, {}
+        else:
+            before, after = _points(old.factors) if old is not None else {}, _points(new.factors)
         deltas = sorted(((fid, after.get(fid, 0.0) - before.get(fid, 0.0)) for fid in set(before) | set(after)),
                         key=lambda kv: (-abs(kv[1]), kv[0]))
         out.append({

@@ -11,6 +11,7 @@ from .explain import check_decomposition, park_records
 from .factors import SignalFrame
 from .history import (
     RunScore,
+    get_run,
     list_runs,
     park_history,
     park_score,
@@ -34,7 +35,8 @@ __all__ = [
     "park_records", "check_decomposition", "hotspots",
     "score_run", "compute_scores", "engine_scores", "default_as_of", "Progress", "RunLocked", "LockLost",
     "rescore_parks", "rescore_after_import",
-    "published_run", "published_run_id", "park_score", "park_history", "list_runs", "run_model", "score_updates",
+    "published_run", "published_run_id", "get_run", "park_score", "park_history", "list_runs", "run_model",
+    "score_updates",
     "RunScore", "run_scores", "top_factors",
     "backtest", "format_backtest",
 ]

@@ -20,7 +20,7 @@ from .explain import ADJUSTMENT
 from .model import Model
 from .model_file import parse_model
 
-__all__ = ["published_run", "published_run_id", "park_score", "park_history", "list_runs", "run_model",
+__all__ = ["published_run", "published_run_id", "get_run", "park_score", "park_history", "list_runs", "run_model",
            "score_updates", "RunScore", "run_scores", "top_factors"]
 
 _RUN_FIELDS = ("id", "model_version", "model_hash", "model_path", "as_of", "status", "started_at", "finished_at",
@@ -58,6 +58,14 @@ def published_run(store: Store) -> dict[str, Any] | None:
     r = schema.score_runs
     with store.connect() as conn:
         row = conn.execute(sa.select(r).where(r.c.status == "published")).first()
+    return _run_dict(row) if row is not None else None
+
+
+def get_run(store: Store, run_id: int) -> dict[str, Any] | None:
+    """One run, whatever its status, or None."""
+    r = schema.score_runs
+    with connection(store) as conn:
+        row = conn.execute(sa.select(r).where(r.c.id == run_id)).first()
     return _run_dict(row) if row is not None else None
 
 

@@ -10,6 +10,7 @@ Hotspots are regional statistics over all parks; they are left as the full run c
 """
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -66,6 +67,12 @@ def _stored(conn: Connection, run_id: int, park_ids: Iterable[int], *cols: sa.Co
     return out
 
 
+def _factor_points(factors: Any) -> dict[str, float]:
+    """Factor id -> points of a stored row (what the audit keeps, so a change can be explained later)."""
+    data = json.loads(factors) if isinstance(factors, str) else (factors or {})
+    return {k: float((v or {}).get("points") or 0) for k, v in data.items()}
+
+
 @dataclass
 class Neighbourhood:
     """What an incremental update recomputes, and what it takes from the published run."""
@@ -87,7 +94,7 @@ def affected_parks(conn: Connection, run_id: int, lag_factor: str | None, lag_m:
     as well, so every lag rests on known first-pass points.
     """
     ps = schema.park_scores
-    full_cols = (ps.c.score, ps.c.previous_score, ps.c.base_points, ps.c.factors)
+    full_cols = (ps.c.score, ps.c.previous_score, ps.c.base_points, ps.c.factors, ps.c.risk_class)
     if lag_factor is None or lag_m is None or not requested:
         return Neighbourhood(set(requested), NeighbourPairs.empty(), {},
                              _stored(conn, run_id, requested, *full_cols))
@@ -189,7 +196,7 @@ def rescore_parks(store: Store, settings: Settings, park_ids: Iterable[int], *, 
         records = park_records(result)
         fresh = freshness(signals, result.park_ids)
         now = locks.now_utc()
-        updates, inserts, changes = [], [], {}
+        updates, inserts, changes, audit = [], [], {}, {}
         for rec in records:
             pid = rec["park_id"]
             values = {"score": rec["score"], "risk_class": rec["risk_class"], "themes": rec["themes"],
@@ -201,11 +208,13 @@ def rescore_parks(store: Store, settings: Settings, park_ids: Iterable[int], *, 
                 values["change"] = None if prev is None else round(rec["score"] - prev, 2)
                 if old.score != rec["score"]:
                     changes[str(pid)] = [old.score, rec["score"]]
+                    audit[str(pid)] = [old.score, rec["score"], old.risk_class, _factor_points(old.factors)]
                 updates.append({"b_park": pid, **{f"b_{k}": v for k, v in values.items()}})
             else:
                 inserts.append({"run_id": run_id, "park_id": pid, "change": None, "previous_score": None,
                                 "hotspot": "none", "hotspot_p": None, **values})
                 changes[str(pid)] = [None, rec["score"]]
+                audit[str(pid)] = [None, rec["score"], None, {}]
         if updates:
             cols = ("score", "risk_class", "themes", "factors", "base_points", "freshness", "updated_at",
                     "incremental", "change")
@@ -220,7 +229,7 @@ def rescore_parks(store: Store, settings: Settings, park_ids: Iterable[int], *, 
         seconds = time.perf_counter() - started
         conn.execute(schema.score_updates.insert().values(
             run_id=run_id, reason=(reason or "incremental")[:200], requested=requested, rescored=rescored,
-            changes=changes, seconds=round(seconds, 4), created_at=now))
+            changes=audit, seconds=round(seconds, 4), created_at=now))
     out: dict[str, Any] = {
         "status": "updated", "run_id": run_id, "as_of": as_of.isoformat() if hasattr(as_of, "isoformat") else as_of,
         "requested": requested, "rescored": rescored, "changed": changes, "seconds": round(seconds, 4),

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from ..store import Store, schema
+from ..store import Store, connection, schema
 
 __all__ = ["RunLocked", "LockLost", "ScoreLock", "acquire", "heartbeat", "release", "lock_holder",
            "is_stale", "fail_stale_runs", "STALE_AFTER_S", "now_utc"]
@@ -85,11 +85,8 @@ def is_stale(holder: dict[str, Any], *, now: dt.datetime | None = None, stale_af
 def lock_holder(store: Store | Connection) -> dict[str, Any] | None:
     """The current holder of the score lock, or None."""
     q = sa.select(schema.score_locks).where(schema.score_locks.c.name == LOCK_NAME)
-    if isinstance(store, Connection):
-        row = store.execute(q).first()
-    else:
-        with store.connect() as conn:
-            row = conn.execute(q).first()
+    with connection(store) as conn:
+        row = conn.execute(q).first()
     return dict(row._mapping) if row is not None else None
 
 
