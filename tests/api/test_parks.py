@@ -73,7 +73,8 @@ def test_sorting_and_paging_visit_every_park_once(api) -> None:
     body = collection(api, "/api/v1/parks?sort=-score&geometry=false&limit=1000")
     scores = [f["properties"]["score"] for f in body["features"]]
     assert scores == sorted(scores, reverse=True)
-    names = [f["properties"]["name"].lower() for f in collection(api, "/api/v1/parks?sort=name&geometry=false&limit=1000")["features"]]
+    by_name = collection(api, "/api/v1/parks?sort=name&geometry=false&limit=1000")["features"]
+    names = [f["properties"]["name"].lower() for f in by_name]
     assert names == sorted(names)
     seen, url, pages = [], "/api/v1/parks?limit=37&sort=-score&geometry=false", 0
     while url:
@@ -126,7 +127,8 @@ def test_csv_export_is_the_whole_selection_and_spreadsheet_safe(api) -> None:
     assert rows[0] == [*PROPERTY_FIELDS, "wkt"] and len(rows) == matched + 1, "exports ignore paging"
     assert all(line.startswith('"') for line in text.splitlines())
     assert shapely.from_wkt(rows[1][-1]).geom_type in ("Polygon", "MultiPolygon")
-    lonlat = list(csv.reader(io.StringIO(api.get("/api/v1/parks?f=csv&csv_geometry=lonlat").get_data(as_text=True))))
+    lonlat_text = api.get("/api/v1/parks?f=csv&csv_geometry=lonlat").get_data(as_text=True)
+    lonlat = list(csv.reader(io.StringIO(lonlat_text)))
     assert lonlat[0][-2:] == ["lon", "lat"] and 3 < float(lonlat[1][-2]) < 8
 
 
