@@ -35,10 +35,14 @@ install: $(VENV)/.installed
 
 dev: $(VENV)/.dev-installed
 
+# The demo admin gets a random password and token, printed once (no fixed credentials anywhere); a later
+# `make run` keeps them (reset with `parkwacht users password demo-admin --generate-password`).
 run: install
 	$(PW) db upgrade
 	$(PW) demo --if-empty
 	$(PW) score
+	$(PW) backtest --as-of 2024-12-31 --horizon 365 --record > /dev/null
+	$(PW) users add demo-admin --role admin --generate-password --if-absent
 	$(PW) run --host $(HOST) --port $(PORT)
 
 serve: install

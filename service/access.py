@@ -1,8 +1,10 @@
 """Which role each route needs, declared in one place: a decorator on the view.
 
 ``@requires("analyst")`` on a view records the role; ``@requires(PUBLIC)`` marks the few routes anyone may
-reach (health checks, the login page). A test walks every registered route and fails on one without a
-declaration, so a new route cannot ship without saying who may use it.
+reach (health checks, the login page); ``@requires(SIGNED_IN)`` those any signed-in user may reach whatever
+their role (logout, the model card). :mod:`service.auth.guard` enforces the declarations. A test walks every
+registered route and fails on one without a declaration, so a new route cannot ship without saying who may
+use it.
 """
 from __future__ import annotations
 
@@ -13,18 +15,20 @@ from flask import Flask
 
 from .vocab import ROLES
 
-__all__ = ["PUBLIC", "requires", "required_role", "undeclared_routes"]
+__all__ = ["PUBLIC", "SIGNED_IN", "requires", "required_role", "undeclared_routes"]
 
 #: The pseudo-role of routes that need no login.
 PUBLIC = "public"
+#: The pseudo-role of routes every signed-in user may reach, whatever their role.
+SIGNED_IN = "signed_in"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def requires(role: str) -> Callable[[F], F]:
-    """Declare that a view needs ``role`` (one of :data:`service.vocab.ROLES`, or :data:`PUBLIC`)."""
-    if role != PUBLIC and role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)} or {PUBLIC!r}")
+    """Declare that a view needs ``role`` (one of :data:`service.vocab.ROLES`, :data:`PUBLIC` or :data:`SIGNED_IN`)."""
+    if role not in (PUBLIC, SIGNED_IN) and role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}, {PUBLIC!r} or {SIGNED_IN!r}")
 
     def declare(view: F) -> F:
         view.required_role = role  # type: ignore[attr-defined]  # read back by required_role()

@@ -10,10 +10,16 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Settings", "PROJECT_ROOT", "load_settings"]
+__all__ = ["Settings", "PROJECT_ROOT", "load_settings", "DEFAULT_SECRET_KEY", "ENVIRONMENTS"]
 
 #: The checkout (or installation) root: the folder holding ``service/`` and ``geodata/``.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+#: The secret of a fresh checkout: fine on a laptop, refused in production (:func:`service.app.create_app`).
+DEFAULT_SECRET_KEY = "dev-only-change-me"
+#: Where Parkwacht runs; only ``development`` accepts plain-HTTP cookies and the default secret.
+ENVIRONMENTS = ("development", "production")
 
 
 def _default_sample_data() -> str:
@@ -42,10 +48,26 @@ class Settings:
     import_chunk_rows: int = 200_000
     #: Longest park or signal name accepted; longer names are rejected, not cut.
     max_name_length: int = 200
-    #: Secret for signing web sessions.
-    secret_key: str = "dev-only-change-me"
+    #: Secret for signing web sessions; outside development the app refuses to start with the default.
+    secret_key: str = DEFAULT_SECRET_KEY
     #: Seed of the embedded demo region.
     demo_seed: int = 20240601
+    #: ``development`` (plain-HTTP cookies, the default secret allowed) or ``production``.
+    environment: str = "development"
+    #: A web session ends after this many minutes without a request.
+    session_idle_minutes: int = 30
+    #: ... and at the latest this many hours after the login.
+    session_max_hours: int = 12
+    #: Login attempts per client address and per user name (Flask-Limiter notation).
+    rate_limit_login: str = "10 per minute"
+    #: Requests per bearer token.
+    rate_limit_token: str = "600 per minute"
+    #: Requests answered 401 per client address (guessing tokens).
+    rate_limit_auth_failures: str = "30 per minute"
+    #: Where rate-limit counters live: in memory per process by default (no network).
+    rate_limit_storage: str = "memory://"
+    #: Signals and rejected rows older than this many years are removed by ``parkwacht purge``.
+    retention_years: int = 5
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -55,6 +77,16 @@ class Settings:
             raise ValueError(f"PARKWACHT_BASEMAP must be pdok, osm or none, not {self.basemap!r}")
         if self.nearby_distance_m < 0:
             raise ValueError("PARKWACHT_NEARBY_DISTANCE_M must not be negative")
+        if self.environment not in ENVIRONMENTS:
+            raise ValueError(f"PARKWACHT_ENVIRONMENT must be {' or '.join(ENVIRONMENTS)}, not {self.environment!r}")
+        for name in ("session_idle_minutes", "session_max_hours", "retention_years"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"PARKWACHT_{name.upper()} must be at least 1")
+
+    @property
+    def development(self) -> bool:
+        """Whether this is a developer's machine (plain HTTP, the default secret allowed)."""
+        return self.environment == "development"
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some settings changed (tests and the CLI use this)."""

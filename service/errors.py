@@ -20,8 +20,8 @@ __all__ = ["register_error_handlers", "wants_problem_json"]
 
 
 def wants_problem_json() -> bool:
-    """Everything under ``/api`` answers errors as ``application/problem+json`` (RFC 9457)."""
-    return request.path == "/api" or request.path.startswith("/api/")
+    """Everything under ``/api`` and ``/ogc`` answers errors as ``application/problem+json`` (RFC 9457)."""
+    return request.path in ("/api", "/ogc") or request.path.startswith(("/api/", "/ogc/"))
 
 
 def _title(status: int) -> str:

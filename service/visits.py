@@ -17,13 +17,17 @@ __all__ = ["record_visit", "rescore_visited"]
 
 
 def record_visit(store: Store, settings: Settings, park_id: int, *, visit_id: str, date: dt.date, violation: bool,
-                 categories: Sequence[str], remark: str, index: ParkIndex | None = None) -> ImportResult:
+                 categories: Sequence[str], remark: str, index: ParkIndex | None = None,
+                 recorded_by: str | None = None, recorded_by_id: int | None = None) -> ImportResult:
     """Store a visit as an ``inspection`` signal of the park (source ``bezoek``) through the ordinary import.
 
-    ``visit_id`` comes from the form, so sending the same form twice stores one visit, not two.
+    ``visit_id`` comes from the form, so sending the same form twice stores one visit, not two. A visit is
+    written as the officer who recorded it: their id is part of the signal's id (nobody else's form can
+    overwrite it) and their name is kept with it.
     """
+    owner = f"u{int(recorded_by_id)}-" if recorded_by_id is not None else ""
     record: dict[str, Any] = {
-        "source_id": f"{VISIT_SOURCE}-{uuid.UUID(visit_id).hex}",
+        "source_id": f"{VISIT_SOURCE}-{owner}{uuid.UUID(visit_id).hex}",
         "type": "inspection",
         "subtype": "bezoek",
         "date": date.isoformat(),
@@ -31,8 +35,9 @@ def record_visit(store: Store, settings: Settings, park_id: int, *, visit_id: st
         "violation": "yes" if violation else "no",
         "categories": ";".join(categories),
     }
-    if remark:
-        record["attributes"] = {"remark": remark}
+    attributes = {k: v for k, v in (("remark", remark), ("recorded_by", recorded_by)) if v}
+    if attributes:
+        record["attributes"] = attributes
     return import_signal_records(store, [record], settings=settings, source=VISIT_SOURCE, index=index, name="web")
 
 

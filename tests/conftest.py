@@ -1,5 +1,11 @@
 """Shared fixtures: a fresh SQLite store per test, the Flask app, the demo region (loaded once per session)
-and the real sample data when present."""
+and the real sample data when present.
+
+Every route needs a login. ``client`` (and every ``app.test_client()``) is signed in as an admin through a
+bearer token; ``app.test_client(token=None)`` is anonymous. ``analyst_headers``, ``officer_headers`` and
+``admin_headers`` are ``{"Authorization": "Bearer ..."}`` of a fresh user of that role in the test's store;
+``tests.signin.add_user`` makes more (with sources a token may write, or a password).
+"""
 from __future__ import annotations
 
 import os
@@ -11,6 +17,7 @@ import pytest
 from service.app import create_app
 from service.config import PROJECT_ROOT, Settings, load_settings
 from service.store import Store
+from tests.signin import TEST_LIMITS, TokenClient, add_user, bearer
 
 
 def _sample_dir() -> Path | None:
@@ -24,6 +31,21 @@ def _sample_dir() -> Path | None:
 
 
 SAMPLE_DIR = _sample_dir()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes():
+    """Argon2 with the cheapest parameters in tests: the same code path, milliseconds instead of a second."""
+    from argon2 import PasswordHasher
+    from argon2.profiles import CHEAPEST
+
+    from service.auth import passwords
+
+    saved = passwords._hasher, passwords._DUMMY
+    passwords._hasher = PasswordHasher.from_parameters(CHEAPEST)
+    passwords._DUMMY = passwords._hasher.hash("dummy password")
+    yield
+    passwords._hasher, passwords._DUMMY = saved
 
 
 @pytest.fixture
@@ -41,6 +63,7 @@ def settings(tmp_path: Path) -> Settings:
         database_url=f"sqlite:///{tmp_path / 'parkwacht.db'}",
         instance_dir=str(tmp_path / "instance"),
         basemap="none",
+        **TEST_LIMITS,
     )
 
 
@@ -52,11 +75,18 @@ def store(settings: Settings) -> Store:
     s.dispose()
 
 
+def signed_in_app(settings: Settings, store: Store, role: str = "admin"):
+    """The app for ``settings`` whose test clients send a bearer token of a fresh ``role`` user by default."""
+    application = create_app(settings)
+    _user, token = add_user(store, role, name=f"fixture-{role}")
+    application.config.update(TESTING=True, TEST_TOKEN=token)
+    application.test_client_class = TokenClient
+    return application
+
+
 @pytest.fixture
 def app(settings: Settings, store: Store):
-    application = create_app(settings)
-    application.config.update(TESTING=True)
-    return application
+    return signed_in_app(settings, store, "admin")
 
 
 @pytest.fixture
@@ -64,12 +94,29 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def analyst_headers(store: Store) -> dict[str, str]:
+    """``Authorization: Bearer ...`` of a fresh analyst (no sources: reads only)."""
+    return bearer(add_user(store, "analyst")[1])
+
+
+@pytest.fixture
+def officer_headers(store: Store) -> dict[str, str]:
+    return bearer(add_user(store, "officer")[1])
+
+
+@pytest.fixture
+def admin_headers(store: Store) -> dict[str, str]:
+    return bearer(add_user(store, "admin")[1])
+
+
 def copy_store(db: Path, folder: Path, basemap: str = "none") -> Settings:
     """Settings for a private copy of the SQLite file ``db`` under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "parkwacht.db"
     shutil.copyfile(db, target)
-    return load_settings({}, database_url=f"sqlite:///{target}", instance_dir=str(folder / "instance"), basemap=basemap)
+    return load_settings({}, database_url=f"sqlite:///{target}", instance_dir=str(folder / "instance"), basemap=basemap,
+                         **TEST_LIMITS)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,9 @@ SERVICE = PROJECT_ROOT / "service"
 #: The core: everything below the Flask edge (``app``, ``errors``, ``cli``, ``web``, ``api``).
 CORE = ["service", "service.config", "service.vocab", "service.geo", "service.spatial", "service.store",
         "service.reads", "service.ingest", "service.scoring", "service.maps", "service.runtime",
-        "service.visits", "service.demo", "service.tabular"]
+        "service.visits", "service.demo", "service.tabular", "service.privacy", "service.audit",
+        "service.retention", "service.modelcard", "service.auth.users", "service.auth.tokens",
+        "service.auth.passwords"]
 HTTP_LAYERS = [SERVICE / "web", SERVICE / "api"]
 MAX_LINES = 400
 

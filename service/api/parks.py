@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 from .. import exports, geo, reads, scoring
 from ..access import requires
 from ..app import runtime
+from ..auth.trail import audited
 from ..reads.catalogue import CRS84, SORT_FIELDS, ParkFilter, catalogue
 from ..reads.changes import changed_park_ids, resolve_reference
 from ..vocab import HOTSPOT_LABELS, PARK_KINDS, RISK_CLASSES, SIGNAL_TYPES
@@ -160,6 +161,7 @@ def _export(cat: Any, positions: Any, fmt: exports.Format, q: ParksQuery) -> Res
 
 @bp.get("/parks/<int:park_id>")
 @requires("analyst")
+@audited("park.api_view", "park:{park_id}")
 @documented(
     "One park in full", tags=("parks",), errors=(404,),
     description="The park as a GeoJSON Feature with its current score decomposed into every factor (raw value, "

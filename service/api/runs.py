@@ -9,6 +9,7 @@ from pydantic import Field
 from .. import scoring
 from ..access import requires
 from ..app import runtime
+from ..auth.trail import audited
 from ..reads import NotFound
 from ..scoring.background import RunLocked, start_run
 from . import bp, schemas
@@ -53,6 +54,7 @@ def get_run(run_id: int) -> Response:
 
 @bp.post("/score-runs")
 @requires("admin")
+@audited("score.run", "score-runs")
 @documented("Start a full score run", tags=("score runs",), params=StartRunQuery, errors=(400, 409),
             description="Starts a run in the background and answers 202 with the run's location to poll; 409 "
                         "while another run is in progress. The run publishes atomically when it is done.",

@@ -112,8 +112,12 @@ def parse_query(model: type[Q], args: MultiDict[str, str]) -> Q:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [{"name": ".".join(str(p) for p in e["loc"]) or "query",
-                     "reason": e["msg"].removeprefix("Value error, ")}
-                    for e in exc.errors(include_url=False)]
+        problems: list[dict[str, str]] = []
+        for e in exc.errors(include_url=False):
+            loc = e["loc"] or ("query",)  # a parameter, its list index; not the union member pydantic tried
+            name = ".".join([str(loc[0]), *(str(p) for p in loc[1:] if isinstance(p, int))])
+            problem = {"name": name, "reason": e["msg"].removeprefix("Value error, ")}
+            if problem not in problems:
+                problems.append(problem)
         detail = "; ".join(f"{p['name']}: {p['reason']}" for p in problems)
         raise BadRequest(f"invalid query parameter(s): {detail}", invalid_params=problems) from None

@@ -19,6 +19,7 @@ from ..scoring import (
     rescore_parks,
     score_run,
 )
+from ..scoring.runs import RunRefused
 from .common import parse_date
 from .common import print_json as _print_json
 
@@ -31,8 +32,13 @@ __all__ = ["SCORING_COMMANDS"]
 @click.option("--model", "model_path", type=click.Path(dir_okay=False),
               help="Model file (default: PARKWACHT_MODEL_PATH).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run as one JSON object.")
-def score_cmd(as_of: str | None, model_path: str | None, as_json: bool) -> None:
-    """Score every park and publish the run atomically (the previous run stays published if this one fails)."""
+@click.option("--force", is_flag=True,
+              help="Publish even when no signal counts as of the date (every park would be 'laag').")
+def score_cmd(as_of: str | None, model_path: str | None, as_json: bool, force: bool) -> None:
+    """Score every park and publish the run atomically (the previous run stays published if this one fails).
+
+    A date before the oldest signal, or a run that would read no signals, is refused unless --force.
+    """
     rt = runtime()
     # A bar on a terminal; plain lines on stderr otherwise; with --json only the log (stdout stays pure JSON).
     tty = sys.stderr.isatty() and not as_json
@@ -40,9 +46,9 @@ def score_cmd(as_of: str | None, model_path: str | None, as_json: bool) -> None:
     progress = Progress(bar=tty, echo=echo)
     try:
         run = score_run(rt.store, rt.settings, as_of=parse_date(as_of, "--as-of") if as_of else None,
-                        model_path=model_path,
+                        model_path=model_path, require_signals=not force,
                         index=rt.park_index(), progress=progress)
-    except (ModelError, RunLocked) as exc:
+    except (ModelError, RunLocked, RunRefused) as exc:
         raise click.ClickException(str(exc)) from exc
     except Exception as exc:
         raise click.ClickException(f"score run failed and was recorded as failed; the previous scores stay "
@@ -67,18 +73,26 @@ def score_cmd(as_of: str | None, model_path: str | None, as_json: bool) -> None:
 @click.option("--model", "model_path", type=click.Path(dir_okay=False),
               help="Model file (default: PARKWACHT_MODEL_PATH).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-def backtest_cmd(as_of: str, horizon: int, model_path: str | None, as_json: bool) -> None:
-    """Compare the model with later inspection findings, next to two baselines (nothing is published)."""
+@click.option("--record", is_flag=True, help="Keep the figures for the model card (/model).")
+def backtest_cmd(as_of: str, horizon: int, model_path: str | None, as_json: bool, record: bool) -> None:
+    """Compare the model with later inspection findings, next to two baselines (no scores are published)."""
     rt = runtime()
     try:
         result = backtest(rt.store, rt.settings, as_of=parse_date(as_of, "--as-of"), horizon_days=horizon,
                           model_path=model_path, index=rt.park_index())
     except (ModelError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+    if record:
+        from ..audit import cli_actor
+        from ..modelcard import record_backtest
+
+        result["backtest_id"] = record_backtest(rt.store, result, cli_actor())
     if as_json:
         _print_json(result)
     else:
         click.echo(format_backtest(result))
+        if record:
+            click.echo(f"recorded as backtest {result['backtest_id']}: the model card shows it")
 
 
 @click.command("history")

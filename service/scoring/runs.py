@@ -35,7 +35,7 @@ from .model import Model
 from .model_file import load_model
 
 __all__ = ["Progress", "Scored", "score_run", "compute_scores", "engine_scores", "default_as_of",
-           "latest_signal_date", "STAGES"]
+           "latest_signal_date", "check_as_of", "RunRefused", "STAGES"]
 
 log = logging.getLogger("service.scoring")
 
@@ -95,6 +95,29 @@ def default_as_of(store: Store, today: dt.date | None = None) -> dt.date:
     today = today or dt.date.today()
     latest = latest_signal_date(store)
     return min(latest, today) if latest is not None else today
+
+
+class RunRefused(ValueError):
+    """A run that would publish scores without evidence (no signals on or before its as-of date)."""
+
+
+def check_as_of(store: Store, as_of: dt.date) -> None:
+    """Refuse an as-of date before the oldest signal, or any run that would read no signals at all.
+
+    Such a run marks every park ``laag`` and, once published, replaces the real picture.
+    """
+    s = schema.signals
+    with store.connect() as conn:
+        oldest, usable = conn.execute(sa.select(sa.func.min(s.c.date), sa.func.count().filter(s.c.date <= as_of))).one()
+    if isinstance(oldest, str):
+        oldest = dt.date.fromisoformat(oldest)
+    if oldest is None:
+        raise RunRefused("the store holds no signals: a run would mark every park 'laag' and replace the "
+                         "published scores; import signals first (or pass --force)")
+    if as_of < oldest or not usable:
+        raise RunRefused(f"as of {as_of.isoformat()} no signal counts (the oldest is of {oldest.isoformat()}): the "
+                         "run would mark every park 'laag' and replace the published scores; pass --force to "
+                         "publish it anyway")
 
 
 @dataclass
@@ -252,8 +275,11 @@ def _reapply_updates(store: Store, settings: Settings, old_run: int | None, mark
 
 def score_run(store: Store, settings: Settings, *, as_of: dt.date | None = None, model_path: str | Path | None = None,
               index: ParkIndex | None = None, progress: Progress | None = None,
-              stale_after_s: float = locks.STALE_AFTER_S) -> dict[str, Any]:
+              stale_after_s: float = locks.STALE_AFTER_S, require_signals: bool = False) -> dict[str, Any]:
     """Score every park as of ``as_of`` (default: :func:`default_as_of`) and publish the run atomically.
+
+    With ``require_signals`` (the ``parkwacht score`` default; ``--force`` turns it off) a run that no signal
+    would count for is refused with :class:`RunRefused` before anything is recorded.
 
     Raises :class:`~service.scoring.model.ModelError` for a bad model file (nothing recorded) and
     :class:`~service.scoring.locks.RunLocked` when another run is in progress. Any other failure is recorded
@@ -263,6 +289,8 @@ def score_run(store: Store, settings: Settings, *, as_of: dt.date | None = None,
     path = Path(model_path or settings.model_path)
     model = load_model(path)
     as_of = as_of or default_as_of(store)
+    if require_signals:
+        check_as_of(store, as_of)
     lock = locks.acquire(store, {"model_version": model.version, "model_hash": model.sha256, "as_of": as_of,
                                  "model_text": model.text, "model_path": str(path)}, stale_after_s=stale_after_s)
     progress = progress or Progress()

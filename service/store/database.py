@@ -97,8 +97,9 @@ class Store:
             return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
     def park_geometries(self, conn: Connection | None = None) -> ParkGeometries:
-        """All parks' ids and RD geometries, ordered by id."""
-        query = sa.select(schema.parks.c.id, schema.parks.c.geom_wkb).order_by(schema.parks.c.id)
+        """The current (not retired) parks' ids and RD geometries, ordered by id."""
+        query = (sa.select(schema.parks.c.id, schema.parks.c.geom_wkb).where(schema.current(schema.parks))
+                 .order_by(schema.parks.c.id))
         with connection(conn if conn is not None else self) as c:
             rows = c.execute(query).all()
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from ..vocab import ASSIGNMENTS, PARK_KINDS
+from ..vocab import ASSIGNMENTS, PARK_KINDS, ROLES
 
 __all__ = [
     "metadata",
@@ -24,6 +24,11 @@ __all__ = [
     "score_updates",
     "areas",
     "AREA_LEVELS",
+    "current",
+    "users",
+    "api_tokens",
+    "audit_log",
+    "backtests",
 ]
 
 naming = {
@@ -34,6 +39,15 @@ naming = {
     "pk": "pk_%(table_name)s",
 }
 metadata = sa.MetaData(naming_convention=naming)
+
+
+def current(table: sa.Table) -> sa.ColumnElement[bool]:
+    """The rows of ``table`` that are current: not retired by a snapshot of their source (``retired_at`` empty).
+
+    The one place that says what "current" means; reads, scoring and the park index all filter with it.
+    """
+    return table.c.retired_at.is_(None)
+
 
 def _one_of(column: str, words: tuple[str, ...]) -> str:
     """A CHECK constraint's text: ``column`` holds one of the vocabulary's ``words``."""
@@ -63,6 +77,10 @@ import_batches = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("options", _json),
     sa.Column("heartbeat_at", sa.DateTime(timezone=True)),  # a running batch beats; a stale one has died
+    sa.Column("pid", sa.Integer),  # who runs it: a batch whose process is gone is recorded as failed
+    sa.Column("host", sa.String(255)),
+    sa.Column("retired", sa.Integer, nullable=False, server_default="0"),  # rows a --snapshot retired
+    sa.Column("revived", sa.Integer, nullable=False, server_default="0"),  # retired rows a snapshot holds again
 )
 
 rejected_rows = sa.Table(
@@ -115,6 +133,7 @@ parks = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("retired_at", sa.DateTime(timezone=True)),  # gone from its source's latest snapshot
+    sa.Column("retired_by", sa.Integer),  # the batch whose snapshot retired it
     sa.UniqueConstraint("source", "source_id", name="uq_parks_source_id"),
     sa.CheckConstraint(_one_of("kind", PARK_KINDS), name="kind"),
     sa.Index("ix_parks_municipality", "municipality_code"),
@@ -140,6 +159,7 @@ signals = sa.Table(
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("retired_at", sa.DateTime(timezone=True)),  # gone from its source's latest snapshot
+    sa.Column("retired_by", sa.Integer),  # the batch whose snapshot retired it
     sa.UniqueConstraint("source", "source_id", name="uq_signals_source_id"),
     sa.CheckConstraint(_one_of("assignment", ASSIGNMENTS), name="assignment"),
     sa.Index("ix_signals_park_date", "park_id", "date"),
@@ -218,7 +238,7 @@ score_updates = sa.Table(
     sa.Column("reason", sa.String(200)),
     sa.Column("requested", _json),
     sa.Column("rescored", _json),
-    sa.Column("changes", _json),  # {park_id: [old score, new score]}
+    sa.Column("changes", _json),  # {park_id: [old score, new score, old class, {factor: old points}]}
     sa.Column("seconds", sa.Float),
     sa.Index("ix_score_updates_run", "run_id", "id"),
 )
@@ -243,4 +263,74 @@ areas = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.UniqueConstraint("level", "code", name="uq_areas_level_code"),
     sa.CheckConstraint(_one_of("level", AREA_LEVELS), name="level"),
+)
+
+# -- users, tokens, the audit trail (0004) -----------------------------------------------------------------
+#: People and API clients. A password (argon2id) is for the web login; API clients use bearer tokens.
+#: ``session_version`` is part of every web session: raising it (logout, password change, disabling) ends
+#: every session of the user at once, although the sessions themselves live in signed cookies.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(255)),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("session_version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Column("last_login_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("name", name="uq_users_name"),
+    sa.CheckConstraint(_one_of("role", ROLES), name="role"),
+)
+
+#: Bearer tokens, stored only as SHA-256 hashes (a token is 256 random bits, so a fast hash is enough).
+#: ``sources`` are the signal sources the token may write; ``prefix`` lets a person tell tokens apart.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("sources", _json),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
+    sa.Index("ix_api_tokens_user", "user_id"),
+)
+
+#: Append-only: who did or looked at what, when, from where. Migration 0004 adds triggers that refuse
+#: UPDATE and DELETE (and TRUNCATE on PostgreSQL); no code path changes a row.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Column("user_name", sa.String(100)),
+    sa.Column("user_id", sa.Integer),  # no foreign key: the trail outlives the user
+    sa.Column("role", sa.String(16)),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("target", sa.String(200)),
+    sa.Column("client", sa.String(64)),
+    sa.Column("detail", _json),
+    sa.Index("ix_audit_log_at", "at"),
+    sa.Index("ix_audit_log_action", "action", "at"),
+    sa.Index("ix_audit_log_user", "user_name", "at"),
+)
+
+#: Recorded backtests (``parkwacht backtest --record``): the model card shows the latest.
+backtests = sa.Table(
+    "backtests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("horizon_days", sa.Integer, nullable=False),
+    sa.Column("model_version", sa.String(50), nullable=False),
+    sa.Column("model_hash", sa.String(64), nullable=False),
+    sa.Column("result", _json, nullable=False),
 )

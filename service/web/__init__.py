@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, g, request, url_for
 
 bp = Blueprint("web", __name__)
 
@@ -46,15 +46,27 @@ def _template_globals() -> dict[str, Any]:
     from .forms import csrf_token
 
     def lang_url(lang: str) -> str:
+        """The same page in ``lang``, built from the route (never from the raw path: ``/%5Chost`` is no link)."""
         args = request.args.to_dict(flat=False)
         args["lang"] = [lang]
-        return request.path + "?" + urlencode(args, doseq=True)
+        query = "?" + urlencode(args, doseq=True)
+        if request.endpoint and request.endpoint != "static" and request.url_rule is not None:
+            try:
+                return url_for(request.endpoint, **(request.view_args or {})) + query
+            except Exception:  # a route that cannot be rebuilt: fall back to the map
+                pass
+        return url_for("web.risk_map") + "?" + urlencode({"lang": lang})
+
+    from ..auth.guard import allowed, current_principal
 
     try:
         demo = reads.has_demo_parks(runtime().store)
     except Exception:  # an error page must render even when the store is what failed
         demo = False
+    principal = current_principal()
     return {
+        "principal": principal,
+        "may": lambda role: principal is not None and allowed(role, principal.role),
         "lang": i18n.current_language(),
         "lang_url": lang_url,
         "csrf_token": csrf_token,
@@ -69,4 +81,4 @@ def _template_globals() -> dict[str, Any]:
     }
 
 
-from . import views  # noqa: E402,F401  (registers the routes on bp)
+from . import governance, views  # noqa: E402,F401  (registering the routes on bp: pages, model card, audit log)

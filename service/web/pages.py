@@ -4,9 +4,7 @@ Views call one function here and render its result; nothing in this module rende
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -16,7 +14,9 @@ from flask import current_app, request
 from flask_babel import gettext as _
 
 from .. import maps, reads, scoring
+from ..privacy import PERSON_COUNT_SIGNAL_TYPES, suppress_count
 from ..runtime import Runtime
+from ..tabular import csv_lines, safe_cell
 from .cache import MapCache, cache_key
 from .charts import Bar, bar_chart, line_chart
 from .forms import MapFilter, parse_map_filter
@@ -130,8 +130,11 @@ def park_features(rows: Sequence[reads.ParkScoreRow], labels: dict[str, str],
 
 
 # -- the park page ------------------------------------------------------------------------------------------
-def _outcome(sig: dict[str, Any]) -> str:
-    """What a signal says, in words (inspection outcome, residents, Bibob outcome, else its subtype)."""
+def _outcome(sig: dict[str, Any], role: str | None = None) -> str:
+    """What a signal says, in words (inspection outcome, residents, Bibob outcome, else its subtype).
+
+    Residents are persons: a count of 1 to 4 is shown as "< 5" to everyone but an admin.
+    """
     a = sig.get("attributes") or {}
     parts: list[str] = []
     if sig["type"] == "inspection" and "violation" in a:
@@ -141,7 +144,7 @@ def _outcome(sig: dict[str, Any]) -> str:
         else:
             parts.append(_("geen overtreding"))
     elif sig["type"] == "registration" and a.get("residents") is not None:
-        parts.append(_("%(n)s ingeschreven", n=a.get("residents")))
+        parts.append(_("%(n)s ingeschreven", n=suppress_count(a.get("residents"), role)))
     elif a.get("outcome"):
         parts.append(str(a["outcome"]))
     if sig.get("subtype") and not parts:
@@ -151,8 +154,19 @@ def _outcome(sig: dict[str, Any]) -> str:
     return " — ".join(parts)
 
 
-def park_page(rt: Runtime, park_id: int) -> dict[str, Any]:
-    """Everything the park page shows (:class:`service.reads.NotFound` when the park does not exist)."""
+def _person_count_factors(rt: Runtime, run_id: int | None) -> set[str]:
+    """Ids of the factors whose raw value counts persons (read from registration signals)."""
+    if run_id is None:
+        return set()
+    try:
+        model = scoring.run_model(rt.store, run_id)
+    except KeyError:
+        return set()
+    return {f.id for f in model.factors if getattr(f.source, "type", None) in PERSON_COUNT_SIGNAL_TYPES}
+
+
+def park_page(rt: Runtime, park_id: int, role: str | None = None) -> dict[str, Any]:
+    """Everything the park page shows to ``role`` (:class:`service.reads.NotFound` when the park does not exist)."""
     store = rt.store
     park = reads.park(store, park_id)
     lang = current_language()
@@ -162,7 +176,7 @@ def park_page(rt: Runtime, park_id: int) -> dict[str, Any]:
     signals, n_signals = reads.park_signals(store, park_id)
     for s in signals:
         s["type_label"] = signal_type_label(s["type"])
-        s["outcome"] = _outcome(s)
+        s["outcome"] = _outcome(s, role)
 
     located = [maps.SignalPoint(x=s["x"], y=s["y"], type=s["type"], date=s["date"], subtype=s.get("subtype"))
                for s in signals if s["x"] is not None and s["y"] is not None]
@@ -188,10 +202,12 @@ def park_page(rt: Runtime, park_id: int) -> dict[str, Any]:
                     bars.append(Bar(text_for(f, lang), float(f["points"]), float(f.get("weight") or 0),
                                     colour + "99", indent=True))
         charts["themes"] = bar_chart(bars, title=_("Punten per thema en factor"), unit=_("punten"), locale=lang)
+        persons = _person_count_factors(rt, score.get("run_id"))
         for f in score["factors"]:
             theme = score["themes"].get(f.get("theme"), {})
             theme_label = text_for(theme, lang) if f.get("theme") else ""
-            factors.append({**f, "label": text_for(f, lang), "theme_label": theme_label,
+            raw = suppress_count(f.get("raw"), role) if f.get("id") in persons else f.get("raw")
+            factors.append({**f, "label": text_for(f, lang), "theme_label": theme_label, "raw_shown": raw,
                             "n": f.get("n_signals", len(f.get("signals") or []))})
     if history:
         thresholds = []
@@ -242,27 +258,25 @@ def worklist_page(rt: Runtime) -> dict[str, Any]:
             "limit": limit, "municipalities": munis, "reference_date": ref}
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+#: A CSV cell a spreadsheet will not run as a formula (kept under this name for the page tests).
+_cell = safe_cell
 
 
 def worklist_csv(rt: Runtime) -> str:
-    """The whole worklist (same filters, no limit) as CSV."""
+    """The whole worklist (same filters, no limit) as spreadsheet-safe CSV (:mod:`service.tabular`)."""
     items = worklist_page(rt)["all"]
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow([_("rang"), _("park_id"), _("naam"), _("gemeentecode"), _("gemeente"), _("soort"), _("score"),
-                _("klasse"), _("verandering"), _("laatste_controle"), _("dagen_sinds_controle"),
-                _("reden_1"), _("reden_2"), _("reden_3")])
-    for it in items:
-        p = it.park
-        reasons = [f"{label} ({pts:.2f})" for label, pts in it.reasons] + [""] * (3 - len(it.reasons))
-        w.writerow([it.rank, p.id, _cell(p.name), p.municipality_code or "", _cell(p.municipality_name),
-                    kind_label(p.kind), "" if p.score is None else f"{p.score:.2f}", class_label(p.risk_class),
-                    "" if p.change is None else f"{p.change:+.2f}",
-                    it.last_inspection.isoformat() if it.last_inspection else "",
-                    "" if it.days_since_inspection is None else it.days_since_inspection,
-                    *[_cell(r) for r in reasons]])
-    return out.getvalue()
+    header = [_("rang"), _("park_id"), _("naam"), _("gemeentecode"), _("gemeente"), _("soort"), _("score"),
+              _("klasse"), _("verandering"), _("laatste_controle"), _("dagen_sinds_controle"),
+              _("reden_1"), _("reden_2"), _("reden_3")]
+
+    def rows() -> Any:
+        for it in items:
+            p = it.park
+            reasons = [f"{label} ({pts:.2f})" for label, pts in it.reasons] + [""] * (3 - len(it.reasons))
+            yield [it.rank, p.id, p.name, p.municipality_code or "", p.municipality_name, kind_label(p.kind),
+                   None if p.score is None else round(p.score, 2), class_label(p.risk_class),
+                   None if p.change is None else round(p.change, 2),
+                   it.last_inspection.isoformat() if it.last_inspection else "",
+                   it.days_since_inspection, *reasons[:3]]
+
+    return "".join(csv_lines(header, rows(), numeric=(0, 1, 6, 8, 10)))

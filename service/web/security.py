@@ -18,7 +18,7 @@ from flask import Response
 
 from ..maps import tile_hosts
 
-__all__ = ["content_security_policy", "apply_headers"]
+__all__ = ["content_security_policy", "apply_headers", "apply_common_headers", "DATA_CSP"]
 
 
 def content_security_policy(script_hashes: Iterable[str] = (), basemap: str = "none") -> str:
@@ -37,6 +37,37 @@ def content_security_policy(script_hashes: Iterable[str] = (), basemap: str = "n
         "base-uri 'none'",
         "object-src 'none'",
     ])
+
+
+#: The policy of every response that is not a page (JSON, CSV, static files): nothing may run or be framed.
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+
+def apply_common_headers(response: Response, development: bool = True) -> Response:
+    """Headers on every response, pages or not: no sniffing, no framing, no referrer, no Server banner.
+
+    Pages get their own CSP (:func:`apply_headers`); everything else gets :data:`DATA_CSP`. Data is not kept
+    in shared caches: pages and CSV are ``no-store``, JSON ``private, no-cache`` (an ETag still saves the
+    body), static assets keep their own caching. HSTS outside development.
+    """
+    h = response.headers
+    h.pop("Server", None)
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    h.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    if response.mimetype != "text/html":
+        h.setdefault("Content-Security-Policy", DATA_CSP)
+    if "Cache-Control" not in h:
+        if response.mimetype in ("text/html", "text/csv"):
+            h["Cache-Control"] = "no-store"
+        elif "json" in (response.mimetype or ""):
+            h["Cache-Control"] = "private, no-cache"
+    if not development:
+        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
 
 
 def apply_headers(response: Response, script_hashes: Iterable[str] = (), basemap: str = "none") -> Response:

@@ -19,6 +19,9 @@ from flask_babel import gettext as _
 from .. import reads, visits
 from ..access import requires
 from ..app import runtime
+from ..auth.guard import current_principal
+from ..auth.trail import audit_event, audited
+from ..ingest import ImportConflict, ImportResult
 from ..vocab import INSPECTION_CATEGORIES, PARK_KINDS, RISK_CLASSES
 from . import bp, pages
 from .forms import VisitForm, csrf_valid, parse_visit
@@ -37,8 +40,13 @@ def risk_map() -> Response:
     return resp
 
 
+def _role() -> str | None:
+    p = current_principal()
+    return p.role if p is not None else None
+
+
 def _park_response(park_id: int, form: VisitForm, status: int = 200) -> tuple[str, int]:
-    data = pages.park_page(runtime(), park_id)
+    data = pages.park_page(runtime(), park_id, _role())
     g.csp_script_hashes = data["map"].script_hashes
     return render_template("park.html", **data, form=form, categories=INSPECTION_CATEGORIES,
                            category_labels=CATEGORY_LABELS, today=dt.date.today().isoformat()), status
@@ -46,6 +54,7 @@ def _park_response(park_id: int, form: VisitForm, status: int = 200) -> tuple[st
 
 @bp.get("/parks/<int:park_id>")
 @requires("officer")
+@audited("park.view", "park:{park_id}")
 def park_page(park_id: int) -> tuple[str, int]:
     return _park_response(park_id, VisitForm.blank(dt.date.today()))
 
@@ -61,9 +70,22 @@ def record_visit(park_id: int):
     form = parse_visit(request.form, dt.date.today())
     if not form.ok or form.date is None:
         return _park_response(park_id, form, 422)
-    result = visits.record_visit(rt.store, rt.settings, park_id, visit_id=form.visit_id, date=form.date,
-                                  violation=bool(form.violation), categories=form.categories, remark=form.remark,
-                                  index=rt.park_index())
+    officer = current_principal()
+    date = form.date
+
+    def store_visit() -> ImportResult:
+        return visits.record_visit(rt.store, rt.settings, park_id, visit_id=form.visit_id, date=date,
+                                   violation=bool(form.violation), categories=form.categories, remark=form.remark,
+                                   index=rt.park_index(), recorded_by=officer.name if officer else None,
+                                   recorded_by_id=officer.user_id if officer else None)
+
+    try:
+        result = store_visit()
+    except ImportConflict:  # the same form sent twice at once: the other request stored it; this one finds it
+        result = store_visit()
+    if result.stored:
+        audit_event("visit.record", f"park:{park_id}", batch_id=result.batch_id, signal_ids=result.signal_ids,
+                    violation=bool(form.violation))
     if result.stored == 0 and result.rejected:
         reasons = "; ".join(r["reason"] for r in reads.rejected_rows(rt.store, result.batch_id))
         form.errors["form"] = _("Het bezoek is niet opgeslagen: %(reason)s", reason=reasons)
@@ -93,6 +115,7 @@ def worklist() -> str:
 
 @bp.get("/worklist.csv")
 @requires("officer")
+@audited("export", "worklist.csv")
 def worklist_csv() -> Response:
     body = pages.worklist_csv(runtime())
     name = f"parkwacht-werklijst-{dt.date.today().isoformat()}.csv"

@@ -86,7 +86,7 @@ def test_bad_requests_are_problems_not_stack_traces(client, data, content_type, 
 
 def test_park_endpoints(client, park_id) -> None:
     listing = client.get("/api/v1/parks?limit=10").get_json()
-    assert listing["total"] == 1 and listing["parks"][0]["name"] == "<b>Park</b> A"
+    assert listing["numberMatched"] == 1 and listing["features"][0]["properties"]["name"] == "<b>Park</b> A"
     feature = client.get(f"/api/v1/parks/{park_id}")
     assert feature.mimetype == "application/geo+json"
     lon, lat = feature.get_json()["geometry"]["coordinates"][0][0]

@@ -16,6 +16,7 @@ from service.config import Settings
 from service.ingest import import_park_frame
 from service.store import Store
 from tests.conftest import copy_store
+from tests.signin import TokenClient, add_user
 
 #: Park names a hostile import could carry: HTML, a JS template literal, a Jinja expression, a quote mix.
 HOSTILE_NAMES = (
@@ -55,11 +56,14 @@ def demo_settings(web_demo_db: Path, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def demo_app(demo_settings: Settings):
+    """The app on a copy of the scored demo store; its test clients are signed in as an officer."""
     application = create_app(demo_settings)
-    application.config.update(TESTING=True)
-    yield application
     from service.app import runtime
 
+    _user, token = add_user(runtime(application).store, "officer", name="fixture-officer")
+    application.config.update(TESTING=True, TEST_TOKEN=token)
+    application.test_client_class = TokenClient
+    yield application
     runtime(application).store.dispose()
 
 

@@ -16,10 +16,11 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from service.app import create_app
+from service.app import create_app, runtime
 from service.config import PROJECT_ROOT
 from service.store import Store, schema
 from tests.conftest import copy_store
+from tests.signin import add_user
 
 from .conftest import HOSTILE_NAMES
 
@@ -27,6 +28,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 OUTPUT = PROJECT_ROOT / "test-output" / "web"
+OFFICER_PASSWORD = "a long browser password"
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -37,6 +39,8 @@ pytestmark = [pytest.mark.browser,
 class Server:
     url: str
     database_url: str
+    user: str = "browser-officer"
+    password: str = OFFICER_PASSWORD
 
     def park_ids(self, where) -> list[int]:
         store = Store(self.database_url)
@@ -52,6 +56,7 @@ class Server:
 def server(web_demo_db, tmp_path_factory):
     settings = copy_store(web_demo_db, tmp_path_factory.mktemp("browser"))
     app = create_app(settings)
+    add_user(runtime(app).store, "officer", name="browser-officer", password=OFFICER_PASSWORD)
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
@@ -106,8 +111,18 @@ def page(browser, server):
 
     pg.on("dialog", on_dialog)
     pg.recorder = rec  # type: ignore[attr-defined]  # the page carries its recorder into the test
+    log_in(pg, server)
     yield pg
     context.close()
+
+
+def log_in(page, server: Server) -> None:
+    """Sign in through the login page, as an officer would."""
+    page.goto(server.url + "/login")
+    page.fill("#login-name", server.user)
+    page.fill("#login-password", server.password)
+    with page.expect_navigation():
+        page.click(".pw-login button[type=submit]")
 
 
 def _open(page, url: str, map_ready: bool = True) -> None:

@@ -10,6 +10,7 @@ import pytest
 from service import scoring
 from service.app import create_app, runtime
 from service.web import pages
+from tests.signin import signed_in
 
 from .conftest import HOSTILE_NAMES
 from .helpers import inline_scripts, layer_payload, script_hash
@@ -206,7 +207,7 @@ def test_no_external_urls_when_the_basemap_is_off(demo_client, url):
 
 
 def test_pdok_basemap_with_osm_as_alternative(demo_settings):
-    app = create_app(demo_settings.with_overrides(basemap="pdok"))
+    app = signed_in(create_app(demo_settings.with_overrides(basemap="pdok")))
     html = app.test_client().get("/").get_data(as_text=True)
     assert "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG:3857/{z}/{x}/{y}.png" in html
     assert "Kadaster / PDOK" in html and "tile.openstreetmap.org" in html
@@ -229,7 +230,7 @@ def test_the_map_is_cached_per_run_filter_and_language(demo_client, demo_app, de
     assert state("/?lang=en") == "miss"
     assert state("/?lang=nl") == "hit"
     # a fresh process on the same instance folder finds the page on disk
-    other = create_app(demo_settings)
+    other = signed_in(create_app(demo_settings))
     other_client = other.test_client()
     other_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nl"
     assert other_client.get("/").headers["X-Parkwacht-Map-Cache"] == "hit"
