@@ -19,6 +19,10 @@ __all__ = [
     "sees_small_counts",
     "suppress_count",
     "drop_personal_traits",
+    "person_count_factors",
+    "suppressed_score",
+    "suppressed_signals",
+    "suppressed_summary",
 ]
 
 #: Counts of persons from 1 up to this (exclusive) are not shown to non-admins.
@@ -60,3 +64,38 @@ def drop_personal_traits(value: Any) -> Any:
     if isinstance(value, list):
         return [drop_personal_traits(v) for v in value]
     return value
+
+
+def person_count_factors(factors: Any) -> set[str]:
+    """Ids of a model's factors whose raw value counts persons (they read person-count signal types)."""
+    return {f.id for f in factors if getattr(f.source, "type", None) in PERSON_COUNT_SIGNAL_TYPES}
+
+
+def suppressed_score(score: dict[str, Any] | None, person_factors: set[str], role: str | None) -> dict[str, Any] | None:
+    """A decomposed park score as ``role`` may see it: raw person counts of 1 to 4 become ``"< 5"``."""
+    if score is None or sees_small_counts(role):
+        return score
+    factors = [{**f, "raw": suppress_count(f.get("raw"), role)} if f.get("id") in person_factors else f
+               for f in score.get("factors", [])]
+    return {**score, "factors": factors}
+
+
+def suppressed_signals(rows: list[dict[str, Any]], role: str | None) -> list[dict[str, Any]]:
+    """Signals as ``role`` may see them: the residents of a registration below 5 become ``"< 5"``."""
+    if sees_small_counts(role):
+        return rows
+    out = []
+    for row in rows:
+        attrs = row.get("attributes") or {}
+        if row.get("type") in PERSON_COUNT_SIGNAL_TYPES and "residents" in attrs:
+            row = {**row, "attributes": {**attrs, "residents": suppress_count(attrs["residents"], role)}}
+        out.append(row)
+    return out
+
+
+def suppressed_summary(summary: dict[str, dict[str, Any]], role: str | None) -> dict[str, dict[str, Any]]:
+    """A park's signals per type as ``role`` may see them: fewer than 5 registrations show as ``"< 5"``."""
+    if sees_small_counts(role):
+        return summary
+    return {t: ({**v, "count": suppress_count(v["count"], role)} if t in PERSON_COUNT_SIGNAL_TYPES else v)
+            for t, v in summary.items()}

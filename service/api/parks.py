@@ -9,10 +9,11 @@ import shapely
 from flask import Response, json, request, stream_with_context
 from pydantic import Field, field_validator
 
-from .. import exports, geo, reads, scoring
+from .. import exports, geo, privacy, reads, scoring
 from ..access import requires
 from ..app import runtime
-from ..auth.trail import audited
+from ..auth.guard import current_principal
+from ..auth.trail import audit_event, audited
 from ..reads.catalogue import CRS84, SORT_FIELDS, ParkFilter, catalogue
 from ..reads.changes import changed_park_ids, resolve_reference
 from ..vocab import HOTSPOT_LABELS, PARK_KINDS, RISK_CLASSES, SIGNAL_TYPES
@@ -91,6 +92,11 @@ class ParksQuery(Query):
         return value
 
 
+def _role() -> str | None:
+    principal = current_principal()
+    return principal.role if principal is not None else None
+
+
 def park_filter(q: ParksQuery, park_ids: frozenset[int] | None = None) -> ParkFilter:
     return ParkFilter(
         bbox=parse_bbox(q.bbox) if q.bbox else None, municipality=q.municipality, province=q.province,
@@ -144,8 +150,9 @@ def list_parks() -> Response:
 
 
 def _export(cat: Any, positions: Any, fmt: exports.Format, q: ParksQuery) -> Response:
-    """The whole selection (no paging) in ``fmt``, streamed."""
+    """The whole selection (no paging) in ``fmt``, streamed; every export is audited."""
     name = f"parkwacht-parks-{dt.date.today().isoformat()}{fmt.suffix}"
+    audit_event("export", "parks", format=fmt.name, parks=int(len(positions)), query=request.query_string.decode())
     if fmt.name == "csv":
         chunks: Any = exports.csv_chunks(cat, positions, geometry=str(q.csv_geometry))
         resp = Response(stream_with_context(("\ufeff" if i == 0 else "") + c for i, c in enumerate(chunks)),
@@ -176,9 +183,13 @@ def get_park(park_id: int) -> Response:
         raise reads.NotFound(f"park {park_id} is retired")
     props = {k: park.get(k) for k in reads.PARK_FIELDS}
     geometry = shapely.geometry.mapping(shapely.set_precision(geo.to_wgs84(park["geom"]), 1e-7))
+    role = _role()
+    score = scoring.park_score(store, park_id)
+    persons = privacy.person_count_factors(scoring.run_model(store, score["run_id"]).factors) if score else set()
     body = {"type": "Feature", "id": park_id, "geometry": geometry, "properties": props,
-            "score": scoring.park_score(store, park_id), "history": scoring.park_history(store, park_id),
-            "signal_summary": reads.signal_summary(store, park_id)}
+            "score": privacy.suppressed_score(score, persons, role),
+            "history": scoring.park_history(store, park_id),
+            "signal_summary": privacy.suppressed_summary(reads.signal_summary(store, park_id), role)}
     return Response(json.dumps(body), mimetype=GEOJSON)
 
 
@@ -205,5 +216,6 @@ def park_signals(park_id: int) -> Response:
                                     date_to=q.date_to, limit=q.limit, offset=q.offset)
     links = page_links("api.park_signals", limit=q.limit, offset=q.offset, matched=total, returned=len(rows),
                        media_type=JSON, park_id=park_id)
+    rows = privacy.suppressed_signals(rows, _role())
     return Response(json.dumps({"park_id": park_id, "signals": rows, "numberMatched": total,
                                 "numberReturned": len(rows), "links": links}), mimetype=JSON)

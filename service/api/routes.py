@@ -20,7 +20,7 @@ from ..auth.trail import audit_event, audited
 from ..ingest import ImportConflict, ImportResult, IngestError, import_signal_records
 from ..vocab import VISIT_SOURCE
 from . import bp
-from .problems import ApiError, BadRequest, Conflict, Unprocessable
+from .problems import ApiError, BadRequest, Conflict, Unprocessable, UnsupportedMediaType
 
 MAX_SIGNALS_PER_REQUEST = 10_000
 #: What an admin token writes when it names no source.
@@ -113,6 +113,9 @@ def _signal_payload(body: Any) -> list[dict[str, Any]]:
 @requires("analyst")
 def post_signals() -> tuple[Response, int]:
     """Store signals of the token's own source; answers what was stored and what was rejected, with reasons."""
+    if not request.is_json:
+        raise UnsupportedMediaType("send the signals as JSON (Content-Type: application/json or "
+                                   "application/geo+json)")
     body = request.get_json(silent=True)
     if body is None:
         raise BadRequest(_why_not_json())

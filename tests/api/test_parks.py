@@ -174,3 +174,29 @@ def test_a_parks_signals_are_paged_and_filtered(api) -> None:
     assert page["numberReturned"] == 2 and any(link["rel"] == "next" for link in page["links"])
     assert api.get(f"/api/v1/parks/{pid}/signals?type=gossip").status_code == 400
     assert api.get("/api/v1/parks/999999/signals").status_code == 404
+
+
+def test_small_registration_counts_are_suppressed_for_analysts_not_admins(api, admin_api, api_store,
+                                                                         api_settings) -> None:
+    from service.ingest import import_signal_records
+
+    pid = collection(api, "/api/v1/parks?limit=1&geometry=false")["features"][0]["id"]
+    import_signal_records(api_store, [{"source_id": "r-small", "type": "registration", "date": "2025-12-30",
+                                       "park_id": pid, "residents": 3}], settings=api_settings, source="brp")
+    rows = api.get(f"/api/v1/parks/{pid}/signals?type=registration&limit=1000").get_json()["signals"]
+    small = next(s for s in rows if s["attributes"].get("residents") in (3, "< 5"))
+    assert small["attributes"]["residents"] == "< 5"
+    admin_rows = admin_api.get(f"/api/v1/parks/{pid}/signals?type=registration&limit=1000").get_json()["signals"]
+    assert 3 in [s["attributes"].get("residents") for s in admin_rows]
+    detail = api.get(f"/api/v1/parks/{pid}").get_json()
+    assert detail["signal_summary"]["registration"]["count"] not in (1, 2, 3, 4)
+    persons = [f for f in detail["score"]["factors"] if f["id"] == "brp_residents"]
+    assert all(f["raw"] is None or f["raw"] == "< 5" or f["raw"] == 0 or f["raw"] >= 5 for f in persons)
+
+
+def test_every_export_is_audited(api, api_store) -> None:
+    from service import audit
+
+    api.get("/api/v1/parks?f=csv&risk_class=hoog")
+    _total, rows = audit.entries(api_store, limit=20, action="export")
+    assert rows and rows[0]["target"] == "parks" and "analist" in rows[0].values()

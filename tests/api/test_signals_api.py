@@ -84,6 +84,13 @@ def test_bad_requests_are_problems_not_stack_traces(client, data, content_type, 
     assert detail in resp.get_json()["detail"]
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "text/csv"])
+def test_a_body_that_is_not_json_is_415(client, content_type) -> None:
+    resp = client.post("/api/v1/signals", data="type=complaint", content_type=content_type)
+    assert resp.status_code == 415 and resp.mimetype == "application/problem+json"
+    assert resp.get_json()["title"] == "Unsupported Media Type"
+
+
 def test_park_endpoints(client, park_id) -> None:
     listing = client.get("/api/v1/parks?limit=10").get_json()
     assert listing["numberMatched"] == 1 and listing["features"][0]["properties"]["name"] == "<b>Park</b> A"
