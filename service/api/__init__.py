@@ -5,6 +5,6 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import changes, openapi, parks, routes, runs  # noqa: E402,F401  (importing them registers their routes)
+from . import areas, changes, openapi, parks, routes, runs  # noqa: E402,F401  (importing them registers their routes)
 
 __all__ = ["bp"]

@@ -148,20 +148,29 @@ class ChangeList(_Open):
 
 
 class AreaProperties(_Open):
-    level: Literal["municipality", "province"]
+    """Per area: how many parks, how many per class, mean and highest score, how many are hot spots."""
+
     code: str | None
-    name: str
-    parks: int
-    scored: int
-    classes: dict[str, int]
+    name: str | None
+    province: str | None
+    park_count: int
+    scored_count: int
+    count_laag: int
+    count_verhoogd: int
+    count_hoog: int
+    count_unscored: int
     mean_score: float | None
     max_score: float | None
-    hotspot_parks: list[int]
+    hotspot_parks: int
+    boundary: bool = Field(description="whether the geometry is the imported boundary (else null)")
+    as_of: str | None
+    run_id: int | None
+    model_version: str | None
 
 
 class AreaFeature(BaseModel):
     type: Literal["Feature"]
-    id: str
+    id: str | int
     geometry: dict[str, Any] | None
     properties: AreaProperties
 

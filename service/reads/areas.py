@@ -136,36 +136,44 @@ def _mean(values: list[float]) -> float | None:
     return round(float(np.mean(values)), 2) if values else None
 
 
-# -- municipalities -------------------------------------------------------------------------------------------
-def _boundary_version(store: Store) -> tuple[Any, ...]:
-    """Changes when municipal boundaries are imported or changed (cheap: a count and a timestamp)."""
+# -- municipalities and provinces -----------------------------------------------------------------------------
+def _boundary_version(store: Store, level: str = "municipality") -> tuple[Any, ...]:
+    """Changes when boundaries of ``level`` are imported or changed (cheap: a count and a timestamp)."""
     a = schema.areas
     with connection(store) as conn:
         count, latest = conn.execute(sa.select(sa.func.count(), sa.func.max(sa.cast(a.c.updated_at, sa.String)))
-                                     .where(a.c.level == "municipality")).one()
+                                     .where(a.c.level == level)).one()
     return int(count), str(latest)
 
 
-def _boundaries(store: Store) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(boundary by CBS code, boundary by lower-case name) of the imported municipalities, in RD."""
+def _boundaries(store: Store, level: str = "municipality") -> tuple[dict[str, Any], dict[str, Any]]:
+    """(boundary by CBS code, boundary by lower-case name) of the imported areas of ``level``, in RD; the
+    code of each is kept too, as ``codes`` by lower-case name."""
     a = schema.areas
     with connection(store) as conn:
-        rows = list(conn.execute(sa.select(a.c.code, a.c.name, a.c.geom_wkb).where(a.c.level == "municipality")))
+        rows = list(conn.execute(sa.select(a.c.code, a.c.name, a.c.geom_wkb).where(a.c.level == level)))
     geoms = shapely.from_wkb([r.geom_wkb for r in rows]) if rows else []
     by_code = {str(r.code).upper(): g for r, g in zip(rows, geoms)}
-    by_name = {str(r.name).strip().lower(): g for r, g in zip(rows, geoms)}
+    by_name = {str(r.name).strip().lower(): (g, str(r.code)) for r, g in zip(rows, geoms)}
     return by_code, by_name
 
 
-def _municipality_key(props: dict[str, Any]) -> str:
+def _area_key(props: dict[str, Any], level: str) -> str:
+    if level == "province":
+        return (props.get("province") or "").strip() or "unknown"
     return props.get("municipality_code") or (props.get("municipality_name") or "").strip() or "unknown"
 
 
-def _aggregate(key: str, members: list[dict[str, Any]], run: dict[str, Any]) -> dict[str, Any]:
+def _aggregate(key: str, members: list[dict[str, Any]], run: dict[str, Any], level: str = "municipality"
+               ) -> dict[str, Any]:
     scores = [float(p["score"]) for p in members if p.get("score") is not None]
     named = next((p for p in members if p.get("municipality_name")), members[0])
     out: dict[str, Any] = dict.fromkeys(MUNICIPALITY_FIELDS)
-    out.update(code=members[0].get("municipality_code"), name=named.get("municipality_name"),
+    if level == "province":
+        code, name = None, (None if key == "unknown" else key)
+    else:
+        code, name = members[0].get("municipality_code"), named.get("municipality_name")
+    out.update(code=code, name=name,
                province=next((p["province"] for p in members if p.get("province")), None),
                park_count=len(members), scored_count=len(scores), mean_score=_mean(scores),
                max_score=round(max(scores), 2) if scores else None,
@@ -178,16 +186,20 @@ def _aggregate(key: str, members: list[dict[str, Any]], run: dict[str, Any]) -> 
     return out
 
 
-def _build_municipalities(store: Store, cat: ParkCatalogue, version: tuple[Any, ...]) -> AreaCollection:
-    by_code, by_name = _boundaries(store)
+def _build_municipalities(store: Store, cat: ParkCatalogue, version: tuple[Any, ...],
+                          level: str = "municipality") -> AreaCollection:
+    by_code, by_name = _boundaries(store, level)
     groups: dict[str, list[dict[str, Any]]] = {}
     for p in cat.props:
-        groups.setdefault(_municipality_key(p), []).append(p)
+        groups.setdefault(_area_key(p, level), []).append(p)
     run = _run_fields(cat)
     ids, props, geoms = [], [], []
     for key in sorted(groups):
-        agg = _aggregate(key, groups[key], run)
-        boundary = by_code.get(str(agg["code"] or "").upper()) or by_name.get(str(agg["name"] or "").lower())
+        agg = _aggregate(key, groups[key], run, level)
+        named = by_name.get(str(agg["name"] or "").lower())
+        if level == "province" and named is not None:
+            agg["code"] = named[1]
+        boundary = by_code.get(str(agg["code"] or "").upper()) or (named[0] if named else None)
         agg["boundary"] = boundary is not None
         ids.append(key)
         props.append(agg)
@@ -240,11 +252,12 @@ def _cached(key: tuple[str, str], version: tuple[Any, ...], build: Any) -> AreaC
         return cached
 
 
-def municipality_aggregates(store: Store) -> AreaCollection:
-    """One feature per municipality with parks: counts per risk class, mean and highest score, hot parks."""
+def municipality_aggregates(store: Store, level: str = "municipality") -> AreaCollection:
+    """One feature per municipality (or province) with parks: counts per risk class, mean and highest score,
+    hot parks."""
     cat = catalogue(store)
-    version = (*cat.version, *_boundary_version(store))
-    return _cached((store.url, "municipalities"), version, lambda: _build_municipalities(store, cat, version))
+    version = (*cat.version, *_boundary_version(store, level))
+    return _cached((store.url, level), version, lambda: _build_municipalities(store, cat, version, level))
 
 
 def hotspot_areas(store: Store, radius_m: float = HOTSPOT_RADIUS_M) -> AreaCollection:
