@@ -24,6 +24,8 @@ import shapely
 from shapely.geometry import Polygon
 
 __all__ = [
+    "DEMO_END",
+    "relative_to",
     "DemoRegion",
     "generate",
     "BOX",
@@ -716,3 +718,27 @@ def generate(
     signals = b.signals_frame()
     latent = pd.Series(b.risk, index=pd.Index(b.ids, name="source_id"), name="latent_risk", dtype=float)
     return DemoRegion(parks=parks, signals=signals, latent_risk=latent)
+
+
+#: The last day of :func:`generate`'s default window; :func:`relative_to` moves the region from here.
+DEMO_END = dt.date(2025, 12, 31)
+
+
+def relative_to(region: DemoRegion, today: dt.date) -> DemoRegion:
+    """The same region moved in time so that its signals end yesterday (a fresh demo shows a current picture).
+
+    Every signal date moves by the same number of days and the parks' years (take-over, building year) by
+    the nearest number of whole years, so shapes, names, patterns and the hidden risk stay exactly the same.
+    """
+    days = ((today - dt.timedelta(days=1)) - DEMO_END).days
+    if days == 0:
+        return region
+    years = int(round(days / 365.2425))
+    shift = dt.timedelta(days=days)
+    signals = region.signals.copy()
+    signals["date"] = pd.Series([d + shift for d in signals["date"]], dtype=object, index=signals.index)
+    parks = region.parks.copy()
+    parks["takeover_year"] = parks["takeover_year"] + years
+    parks["built_year_median"] = parks["built_year_median"] + years
+    return DemoRegion(parks=parks, signals=signals, latent_risk=region.latent_risk)
+

@@ -5,6 +5,7 @@ recover, and only the tests and the backtest may look at it.
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -44,11 +45,15 @@ def signals_as_text_frame(signals: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def load_demo(store: Store, settings: Settings, *, seed: int | None = None) -> tuple[ImportResult, ImportResult]:
-    """Generate the demo region and import its parks and signals like any other source."""
-    from geodata.demo import generate
+def load_demo(store: Store, settings: Settings, *, seed: int | None = None,
+              today: dt.date | None = None) -> tuple[ImportResult, ImportResult]:
+    """Generate the demo region relative to ``today`` (default: the settings' day) and import it like any source.
 
-    region = generate(seed=settings.demo_seed if seed is None else seed)
+    Its signals end the day before, so a fresh demo is current; the same day always gives the same region.
+    """
+    from geodata.demo import generate, relative_to
+
+    region = relative_to(generate(seed=settings.demo_seed if seed is None else seed), today or settings.day())
     parks = import_park_frame(store, region.parks, settings=settings, source=DEMO_SOURCE, crs="EPSG:28992")
     signals = import_signal_frame(store, signals_as_text_frame(region.signals), settings=settings,
                                   source=DEMO_SOURCE, crs="EPSG:28992")

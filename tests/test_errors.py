@@ -26,7 +26,7 @@ def _boom_app(app: Flask) -> Flask:
     ("get", "/api/v1/parks/424242", 404, "Not Found"),
     ("get", "/api/v1/imports/424242/rejected", 404, "Not Found"),
     ("get", "/api/v1/parks?limit=many", 400, "Bad Request"),
-    ("post", "/api/v1/signals", 400, "Bad Request"),
+    ("post", "/api/v1/signals", 415, "Unsupported Media Type"),
 ])
 def test_api_errors_are_problem_json(client, method, path, status, title) -> None:
     resp = getattr(client, method)(path)

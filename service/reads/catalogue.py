@@ -192,7 +192,7 @@ def _park_rows(conn: sa.Connection) -> list[Any]:
 def _score_rows(conn: sa.Connection, run_id: int) -> dict[int, Any]:
     ps = schema.park_scores
     q = sa.select(ps.c.park_id, ps.c.score, ps.c.risk_class, ps.c.change, ps.c.previous_score, ps.c.hotspot,
-                  ps.c.hotspot_p, ps.c.themes, ps.c.factors, ps.c.freshness, ps.c.updated_at)
+                  ps.c.hotspot_p, ps.c.themes, ps.c.factors, ps.c.freshness, ps.c.updated_at, ps.c.as_of)
     q = q.where(ps.c.run_id == run_id)
     return {int(r.park_id): r for r in conn.execute(q)}
 
@@ -210,7 +210,7 @@ def _properties(park: Any, score: Any, run: dict[str, Any] | None,
     props.update(score=round(float(score.score), 2), risk_class=score.risk_class,
                  change=None if score.change is None else round(float(score.change), 2),
                  previous_score=None if score.previous_score is None else round(float(score.previous_score), 2),
-                 hotspot=score.hotspot, hotspot_p=score.hotspot_p, as_of=_iso(run.get("as_of")),
+                 hotspot=score.hotspot, hotspot_p=score.hotspot_p, as_of=_iso(score.as_of or run.get("as_of")),
                  scored_at=_iso(score.updated_at), run_id=run["id"], model_version=run.get("model_version"))
     for t in THEMES:
         props[f"points_{t}"] = round(float(themes.get(t) or 0), 2)

@@ -90,7 +90,7 @@ def park_score(store: Store, park_id: int, run_id: int | None = None) -> dict[st
             if run_id is None:
                 return None
         row = conn.execute(
-            sa.select(ps, r.c.as_of, r.c.status, r.c.model_version, r.c.model_hash, p.c.name)
+            sa.select(ps, r.c.as_of.label("run_as_of"), r.c.status, r.c.model_version, r.c.model_hash, p.c.name)
             .join(r, r.c.id == ps.c.run_id).join(p, p.c.id == ps.c.park_id)
             .where(ps.c.run_id == run_id, ps.c.park_id == park_id)
         ).first()
@@ -111,7 +111,8 @@ def park_score(store: Store, park_id: int, run_id: int | None = None) -> dict[st
                   "weight": sum(f.weight for f in model.factors if f.theme == t)} for t in THEMES}
     return {
         "park_id": int(park_id), "park_name": m["name"], "run_id": int(run_id), "run_status": m["status"],
-        "as_of": _plain(m["as_of"]), "model_version": m["model_version"], "model_hash": m["model_hash"],
+        "as_of": _plain(m["as_of"] or m["run_as_of"]), "run_as_of": _plain(m["run_as_of"]),
+        "model_version": m["model_version"], "model_hash": m["model_hash"],
         "score": m["score"], "risk_class": m["risk_class"], "change": m["change"],
         "previous_score": m["previous_score"], "hotspot": m["hotspot"], "hotspot_p": m["hotspot_p"],
         "themes": themes, "factors": factors, "freshness": m["freshness"] or {},

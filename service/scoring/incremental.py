@@ -1,7 +1,9 @@
 """Incremental updates: re-score a few parks (and the neighbours their change reaches) inside the published run.
 
 After an import or an API post only a handful of parks have new inputs. :func:`rescore_parks` recomputes
-them with the published run's own model and as-of date, through the same engine as a full run: it reads
+them with the published run's own model through the same engine as a full run, as of today when the run
+is live (published without ``--as-of``) and as of the run's own date otherwise; each rewritten row records
+its as-of date, and the next full run brings every park to one date again. It reads
 only their signals, plus the stored first-pass points of the parks around them for the spatial lag, so its
 scores equal what a full run would give for the same data. The rows of the published run are rewritten in
 place (``incremental = true``) and every update is recorded in ``score_updates``.
@@ -10,6 +12,7 @@ Hotspots are regional statistics over all parks; they are left as the full run c
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Iterable
@@ -31,7 +34,7 @@ from .history import run_model
 from .inputs import freshness, load_parks, load_signals
 from .model import Model
 
-__all__ = ["rescore_parks", "rescore_after_import", "affected_parks", "Neighbourhood"]
+__all__ = ["rescore_parks", "rescore_after_import", "affected_parks", "Neighbourhood", "live_as_of"]
 
 _LOCAL_INDEX_MAX = 60  # beyond this many parks, one index over all parks is cheaper than bbox queries
 _SCAN_ABOVE = 300  # beyond this many parks, read all signals in one scan rather than park by park
@@ -42,14 +45,14 @@ def _local_index(conn: Connection, around: Iterable[int], reach_m: float) -> Par
     p = schema.parks
     around = sorted({int(i) for i in around})
     if len(around) > _LOCAL_INDEX_MAX:
-        rows = conn.execute(sa.select(p.c.id, p.c.geom_wkb).order_by(p.c.id)).all()
+        rows = conn.execute(sa.select(p.c.id, p.c.geom_wkb).where(schema.current(p)).order_by(p.c.id)).all()
     else:
         boxes = conn.execute(sa.select(p.c.minx, p.c.miny, p.c.maxx, p.c.maxy).where(p.c.id.in_(around))).all()
         if not boxes:
             return ParkIndex(np.empty(0, np.int64), np.empty(0, dtype=object))
         cond = sa.or_(*[sa.and_(p.c.maxx >= b.minx - reach_m, p.c.minx <= b.maxx + reach_m,
                                 p.c.maxy >= b.miny - reach_m, p.c.miny <= b.maxy + reach_m) for b in boxes])
-        rows = conn.execute(sa.select(p.c.id, p.c.geom_wkb).where(cond).order_by(p.c.id)).all()
+        rows = conn.execute(sa.select(p.c.id, p.c.geom_wkb).where(cond, schema.current(p)).order_by(p.c.id)).all()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     geoms = np.asarray(shapely.from_wkb([r[1] for r in rows]), dtype=object) if rows else np.empty(0, dtype=object)
     return ParkIndex(ids, geoms)
@@ -141,6 +144,17 @@ def affected_parks(conn: Connection, run_id: int, lag_factor: str | None, lag_m:
     return Neighbourhood(todo, pairs, known, rows)
 
 
+def live_as_of(run_as_of: Any, input_counts: Any, today: dt.date) -> dt.date:
+    """The as-of date of an incremental update: today for a live run, the run's own date for an --as-of run.
+
+    A backtest or ``--as-of`` run keeps its exact "nothing after the as-of date" rule; runs published
+    before live runs existed (no ``live`` in their counts) are treated as pinned.
+    """
+    day = run_as_of if isinstance(run_as_of, dt.date) else dt.date.fromisoformat(str(run_as_of)[:10])
+    counts = json.loads(input_counts) if isinstance(input_counts, str) else (input_counts or {})
+    return max(day, today) if counts.get("live") else day
+
+
 _MODELS: dict[str, Model] = {}
 
 
@@ -157,10 +171,10 @@ def rescore_parks(store: Store, settings: Settings, park_ids: Iterable[int], *, 
                   reason: str | None = None) -> dict[str, Any]:
     """Re-score ``park_ids`` and the neighbours whose spatial lag they change, inside the published run.
 
-    Uses the published run's model (its stored text) and as-of date; signals dated after that date wait for
-    the next full run (the result counts them). Without a published run nothing happens and the result
-    says so. ``index`` may be the service's live park index; without it a small one is built around the
-    parks from their bounding boxes.
+    Uses the published run's model (its stored text), as of today for a live run (see :func:`live_as_of`);
+    signals dated after that date wait for the next full run (the result counts them). Without a published
+    run nothing happens and the result says so. ``index`` may be the service's live park index; without it
+    a small one is built around the parks from their bounding boxes.
     """
     started = time.perf_counter()
     requested = sorted({int(p) for p in park_ids if p is not None})
@@ -171,11 +185,12 @@ def rescore_parks(store: Store, settings: Settings, park_ids: Iterable[int], *, 
         # Write first: this takes the write lock (SQLite) or the run's row lock (PostgreSQL) before reading,
         # so concurrent updates and a publishing full run are serialised with us.
         taken = conn.execute(r.update().where(r.c.status == "published").values(heartbeat_at=locks.now_utc())).rowcount
-        run = conn.execute(sa.select(r.c.id, r.c.as_of, r.c.model_hash).where(r.c.status == "published")).first()
+        run = conn.execute(sa.select(r.c.id, r.c.as_of, r.c.model_hash, r.c.input_counts)
+                           .where(r.c.status == "published")).first()
         if not taken or run is None:
             return {"status": "no_published_run", "rescored": [], "requested": requested,
                     "message": "no score run is published yet; run 'parkwacht score' first (nothing was updated)"}
-        run_id, as_of = int(run.id), run.as_of
+        run_id, as_of = int(run.id), live_as_of(run.as_of, run.input_counts, settings.day())
         model = _published_model(conn, run_id, run.model_hash)
         lag = model.lag_factor
         hood = affected_parks(conn, run_id, lag.id if lag else None, model.lag_distance_m, set(requested), index)
@@ -201,7 +216,7 @@ def rescore_parks(store: Store, settings: Settings, park_ids: Iterable[int], *, 
             pid = rec["park_id"]
             values = {"score": rec["score"], "risk_class": rec["risk_class"], "themes": rec["themes"],
                       "factors": rec["factors"], "base_points": rec["base_points"],
-                      "freshness": fresh.get(pid, {}), "updated_at": now, "incremental": True}
+                      "freshness": fresh.get(pid, {}), "updated_at": now, "incremental": True, "as_of": as_of}
             old = hood.rows.get(pid)
             if old is not None:
                 prev = old.previous_score
@@ -217,7 +232,7 @@ def rescore_parks(store: Store, settings: Settings, park_ids: Iterable[int], *, 
                 audit[str(pid)] = [None, rec["score"], None, {}]
         if updates:
             cols = ("score", "risk_class", "themes", "factors", "base_points", "freshness", "updated_at",
-                    "incremental", "change")
+                    "incremental", "change", "as_of")
             stmt = ps.update().where(ps.c.run_id == run_id, ps.c.park_id == sa.bindparam("b_park")).values(
                 **{c: sa.bindparam(f"b_{c}", type_=ps.c[c].type) for c in cols})
             conn.execute(stmt, updates)

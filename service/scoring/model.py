@@ -249,6 +249,10 @@ class Model:
     text: str = field(repr=False)
     sha256: str = ""
     path: str | None = None
+    #: Correct the hot/cold spot test for multiple testing (Benjamini-Hochberg false discovery rate).
+    hotspot_fdr: bool = False
+    #: A hot spot also needs the local mean score (the park and its neighbours) to reach this class.
+    hotspot_min_level: str | None = None
 
     @property
     def factor_ids(self) -> list[str]:
@@ -297,6 +301,7 @@ class Model:
             "name": self.name, "version": self.version, "sha256": self.sha256, "description": self.description,
             "themes": self.themes, "thresholds": self.thresholds,
             "hotspots": {"distance_m": self.hotspot_distance_m, "permutations": self.hotspot_permutations,
-                         "significance": self.hotspot_significance, "seed": self.hotspot_seed},
+                         "significance": self.hotspot_significance, "seed": self.hotspot_seed,
+                         "fdr": self.hotspot_fdr, "min_level": self.hotspot_min_level},
             "factors": [f.describe() for f in self.factors],
         }

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..vocab import SIGNAL_TYPES, THEMES, personal_trait
+from .hotspots import hotspot_settings
 from .model import (
     PARK_ATTRIBUTES,
     PARK_MEASURES,
@@ -128,19 +129,7 @@ def _build(data: dict[str, Any], *, text: str, sha: str, path: str | None) -> Mo
     if not verhoogd < hoog <= 100:
         raise ModelError(f"[classes]: need 0 < verhoogd < hoog <= 100, got verhoogd={verhoogd}, hoog={hoog}")
 
-    hot = data.get("hotspots")
-    if not isinstance(hot, dict):
-        raise ModelError("missing [hotspots] table (distance_m, permutations, significance, seed)")
-    h_dist = _number(_need(hot, "distance_m", "[hotspots]"), "[hotspots]", "distance_m", positive=True)
-    h_perm = _need(hot, "permutations", "[hotspots]")
-    if isinstance(h_perm, bool) or not isinstance(h_perm, int) or not 99 <= h_perm <= 99_999:
-        raise ModelError(f"[hotspots]: permutations must be a whole number from 99 to 99999, not {h_perm!r}")
-    h_sig = _number(_need(hot, "significance", "[hotspots]"), "[hotspots]", "significance", positive=True)
-    if h_sig >= 0.5:
-        raise ModelError("[hotspots]: significance must lie below 0.5 (e.g. 0.05)")
-    h_seed = _need(hot, "seed", "[hotspots]")
-    if isinstance(h_seed, bool) or not isinstance(h_seed, int) or h_seed < 0:
-        raise ModelError(f"[hotspots]: seed must be a whole number of 0 or more, not {h_seed!r}")
+    hot = hotspot_settings(data.get("hotspots"), ("verhoogd", "hoog"))
 
     explain = data.get("explain", {})
     max_ids = explain.get("max_signal_ids", 100) if isinstance(explain, dict) else 100
@@ -171,9 +160,8 @@ def _build(data: dict[str, Any], *, text: str, sha: str, path: str | None) -> Mo
 
     return Model(
         name=name, version=version, description=str(meta.get("description", "")), factors=factors,
-        themes=themes, thresholds={"verhoogd": verhoogd, "hoog": hoog}, hotspot_distance_m=h_dist,
-        hotspot_permutations=int(h_perm), hotspot_significance=h_sig, hotspot_seed=int(h_seed),
-        max_signal_ids=int(max_ids), text=text, sha256=sha, path=path,
+        themes=themes, thresholds={"verhoogd": verhoogd, "hoog": hoog}, max_signal_ids=int(max_ids), text=text,
+        sha256=sha, path=path, **hot,
     )
 
 

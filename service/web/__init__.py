@@ -81,4 +81,4 @@ def _template_globals() -> dict[str, Any]:
     }
 
 
-from . import governance, views  # noqa: E402,F401  (registering the routes on bp: pages, model card, audit log)
+from . import governance, plans_views, views  # noqa: E402,F401  (registering the routes on bp: pages, model card, audit log)

@@ -29,6 +29,8 @@ __all__ = [
     "kind_label",
     "assignment_label",
     "hotspot_label",
+    "partner_label",
+    "referral_label",
     "text_for",
     "map_labels",
     "SIGNAL_TYPE_LABELS",
@@ -137,6 +139,30 @@ def assignment_label(key: str | None) -> str:
     return _label(ASSIGNMENT_LABELS, key)
 
 
+PARTNER_LABELS = {
+    "gemeente_handhaving": _l("Gemeente (handhaving)"),
+    "politie": _l("Politie"),
+    "brandweer": _l("Brandweer"),
+    "belastingdienst": _l("Belastingdienst"),
+    "sociaal_domein": _l("Sociaal domein"),
+}
+REFERRAL_LABELS = {
+    "dakloosheid": _l("Dakloosheid"),
+    "uitbuiting_arbeidsmigranten": _l("Uitbuiting van arbeidsmigranten"),
+    "schulden": _l("Schulden"),
+    "zorg": _l("Zorg"),
+}
+
+
+def partner_label(key: str) -> str:
+    """A partner organisation's name; a configured key without a label is shown as it is."""
+    return str(PARTNER_LABELS[key]) if key in PARTNER_LABELS else key.replace("_", " ")
+
+
+def referral_label(key: str) -> str:
+    return str(REFERRAL_LABELS[key]) if key in REFERRAL_LABELS else key
+
+
 def hotspot_label(key: str | None) -> str:
     return _label(HOTSPOT_LABELS, key or "none")
 
@@ -147,8 +173,23 @@ def text_for(item: dict[str, Any], lang: str | None = None) -> str:
     return str(item.get(f"label_{lang}") or item.get("label_nl") or item.get("id") or "")
 
 
-def map_labels() -> MapLabels:
+def _hotspot_rule(rule: dict[str, Any] | None) -> tuple[str, str]:
+    """Legend texts of hot and cold spots that say how the run tested them (so nobody over-reads a ring)."""
+    if not rule or not rule.get("fdr"):
+        return str(_l("Hot spot (Gi*)")), str(_l("Cold spot (Gi*)"))
+    pct = f"{100 * float(rule.get('significance') or 0.05):g}"
+    cold = str(_l("Cold spot (Gi*, gecorrigeerd voor meervoudig toetsen: FDR %(pct)s %%)", pct=pct))
+    level = rule.get("min_level")
+    if not level:
+        return str(_l("Hot spot (Gi*, gecorrigeerd voor meervoudig toetsen: FDR %(pct)s %%)", pct=pct)), cold
+    hot = _l("Hot spot (Gi*, FDR %(pct)s %%; alleen waar het gemiddelde van de parken rond een park minstens "
+             "%(level)s is)", pct=pct, level=class_label(str(level)))
+    return str(hot), cold
+
+
+def map_labels(rule: dict[str, Any] | None = None) -> MapLabels:
     """Every text of the maps in the current language (the map core itself knows no languages)."""
+    hot, cold = _hotspot_rule(rule)
     return MapLabels(
         parks=str(_l("Parken")),
         signals=str(_l("Signalen (laatste 12 maanden)")),
@@ -161,8 +202,8 @@ def map_labels() -> MapLabels:
         top_factors=str(_l("Grootste bijdragen")),
         no_factors=str(_l("Geen bijdragende factoren")),
         park_link=str(_l("Naar de parkpagina")),
-        hot=str(_l("Hot spot (Gi*)")),
-        cold=str(_l("Cold spot (Gi*)")),
+        hot=hot,
+        cold=cold,
         parks_in_cluster=str(_l("parken in dit cluster")),
         signal_types_title=str(_l("Signalen")),
         pdok=str(_l("PDOK achtergrondkaart (grijs)")),

@@ -13,10 +13,11 @@ import shapely
 from flask import current_app, request
 from flask_babel import gettext as _
 
-from .. import maps, reads, scoring
+from .. import maps, plans, reads, scoring
 from ..privacy import PERSON_COUNT_SIGNAL_TYPES, suppress_count
 from ..runtime import Runtime
 from ..tabular import csv_lines, safe_cell
+from ..vocab import VISIT_SOURCE
 from .cache import MapCache, cache_key
 from .charts import Bar, bar_chart, line_chart
 from .forms import MapFilter, parse_map_filter
@@ -94,15 +95,16 @@ def risk_map_page(rt: Runtime) -> RiskMapPage:
     hit = parts is not None
     ref = reads.reference_date(store, run)
     if parts is None:
-        parts = build_risk_map(rt, run_id, flt, lang, ref)
+        parts = build_risk_map(rt, run_id, flt, lang, ref, (run or {}).get("input_counts") or {})
         state.cache.put(key, parts)
     if parts.meta.get("parks", 0) == 0 and flt.active:
         messages.append(_("Geen parken voor dit filter; de kaart toont het hele land."))
     return RiskMapPage(run, flt, messages, parts, hit, munis, themes, ref)
 
 
-def build_risk_map(rt: Runtime, run_id: int | None, flt: MapFilter, lang: str, ref: dt.date) -> maps.MapParts:
-    """Build (not cached) the risk map of the parks matching ``flt``."""
+def build_risk_map(rt: Runtime, run_id: int | None, flt: MapFilter, lang: str, ref: dt.date,
+                   counts: dict[str, Any] | None = None) -> maps.MapParts:
+    """Build (not cached) the risk map of the parks matching ``flt``; the legend states the run's hot-spot rule."""
     store = rt.store
     rows = reads.park_rows(store, run_id, municipalities=flt.municipalities, kinds=flt.kinds, classes=flt.classes,
                              themes=flt.themes)
@@ -110,7 +112,9 @@ def build_risk_map(rt: Runtime, run_id: int | None, flt: MapFilter, lang: str, r
     since = ref - dt.timedelta(days=SIGNAL_WINDOW_DAYS)
     signals = reads.recent_signals(store, since, None if not flt.active else [r.id for r in rows])
     outlines = reads.municipality_outlines(store, flt.municipalities)
-    m = maps.build_risk_map(features, labels=map_labels(), basemap=rt.settings.basemap, signals=signals,
+    rule = (counts or {}).get("hotspot_rule")
+    labels = map_labels(rule if isinstance(rule, dict) else None)
+    m = maps.build_risk_map(features, labels=labels, basemap=rt.settings.basemap, signals=signals,
                             municipalities=outlines, park_url=request.script_root + "/parks/",
                             static_url=_static_url())
     return maps.render_parts(m, meta={"parks": len(features), "signals": len(signals),
@@ -254,8 +258,32 @@ def worklist_page(rt: Runtime) -> dict[str, Any]:
     except ValueError:
         limit = 100
         messages.append(_("'limit' moet een geheel getal zijn; de eerste 100 parken worden getoond."))
+    planned = plans.plan_status_by_park(store)
+    items, visit_filter = _visit_filters(store, items, planned, rt.settings.day(), messages)
     return {"run": run, "filter": flt, "messages": messages, "items": items[:limit], "all": items, "total": len(items),
-            "limit": limit, "municipalities": munis, "reference_date": ref}
+            "limit": limit, "municipalities": munis, "reference_date": ref, "planned": planned,
+            "visit_filter": visit_filter}
+
+
+def _visit_filters(store: Any, items: list[Any], planned: dict[int, dt.date], today: dt.date,
+                   messages: list[str]) -> tuple[list[Any], dict[str, Any]]:
+    """Worklist filters ``plan`` (planned / unplanned) and ``visited`` (in / not in the last ``months``)."""
+    plan = request.args.get("plan", "")
+    visited = request.args.get("visited", "")
+    months_text = request.args.get("months", "") or "6"
+    months = int(months_text) if months_text.isdigit() and 0 < int(months_text) <= 120 else None
+    if months is None:
+        messages.append(_("'months' moet een geheel getal van 1 tot 120 zijn; 6 maanden is gebruikt."))
+        months = 6
+    if plan == "planned":
+        items = [it for it in items if it.park.id in planned]
+    elif plan == "unplanned":
+        items = [it for it in items if it.park.id not in planned]
+    if visited in ("yes", "no"):
+        since = today - dt.timedelta(days=round(months * 30.44))
+        recent = {p for p, d in plans.last_visits(store, VISIT_SOURCE).items() if d >= since}
+        items = [it for it in items if (it.park.id in recent) == (visited == "yes")]
+    return items, {"plan": plan, "visited": visited, "months": months}
 
 
 #: A CSV cell a spreadsheet will not run as a formula (kept under this name for the page tests).

@@ -26,6 +26,7 @@ from ..vocab import INSPECTION_CATEGORIES, PARK_KINDS, RISK_CLASSES
 from . import bp, pages
 from .forms import VisitForm, csrf_valid, parse_visit
 from .i18n import CATEGORY_LABELS
+from .plans_views import after_visit, park_plan_context, visit_extras
 
 __all__ = ["risk_map", "park_page", "record_visit", "worklist", "worklist_csv", "imports"]
 
@@ -48,15 +49,16 @@ def _role() -> str | None:
 def _park_response(park_id: int, form: VisitForm, status: int = 200) -> tuple[str, int]:
     data = pages.park_page(runtime(), park_id, _role())
     g.csp_script_hashes = data["map"].script_hashes
-    return render_template("park.html", **data, form=form, categories=INSPECTION_CATEGORIES,
-                           category_labels=CATEGORY_LABELS, today=dt.date.today().isoformat()), status
+    planning = park_plan_context(park_id, data["factors"])
+    return render_template("park.html", **data, form=form, planning=planning, categories=INSPECTION_CATEGORIES,
+                           category_labels=CATEGORY_LABELS, today=runtime().settings.day().isoformat()), status
 
 
 @bp.get("/parks/<int:park_id>")
 @requires("officer")
 @audited("park.view", "park:{park_id}")
 def park_page(park_id: int) -> tuple[str, int]:
-    return _park_response(park_id, VisitForm.blank(dt.date.today()))
+    return _park_response(park_id, VisitForm.blank(runtime().settings.day()))
 
 
 @bp.post("/parks/<int:park_id>/visits")
@@ -67,7 +69,10 @@ def record_visit(park_id: int):
     reads.park(rt.store, park_id)  # NotFound -> 404 before anything is read from the form
     if not csrf_valid(request.form.get("csrf_token")):
         abort(400, description=_("Het formulier is verlopen of niet van deze site; laad de pagina opnieuw."))
-    form = parse_visit(request.form, dt.date.today())
+    form = parse_visit(request.form, rt.settings.day())
+    plan_id, referred, problem = visit_extras(request.form)
+    if problem:
+        form.errors["referrals"] = problem
     if not form.ok or form.date is None:
         return _park_response(park_id, form, 422)
     officer = current_principal()
@@ -83,16 +88,21 @@ def record_visit(park_id: int):
         result = store_visit()
     except ImportConflict:  # the same form sent twice at once: the other request stored it; this one finds it
         result = store_visit()
+    corrected = visits.is_correction(result)
     if result.stored:
-        audit_event("visit.record", f"park:{park_id}", batch_id=result.batch_id, signal_ids=result.signal_ids,
-                    violation=bool(form.violation))
+        audit_event("visit.correct" if corrected else "visit.record", f"park:{park_id}", batch_id=result.batch_id,
+                    signal_ids=result.signal_ids, violation=bool(form.violation))
     if result.stored == 0 and result.rejected:
         reasons = "; ".join(r["reason"] for r in reads.rejected_rows(rt.store, result.batch_id))
         form.errors["form"] = _("Het bezoek is niet opgeslagen: %(reason)s", reason=reasons)
         return _park_response(park_id, form, 422)
+    after_visit(park_id, form.visit_id, plan_id, referred)
     if result.stored == 0:
         flash(_("Dit bezoek was al vastgelegd."), "info")
     else:
+        if corrected:
+            flash(_("Correctie vastgelegd: dit bezoek was al vastgelegd met andere antwoorden. Beide versies staan "
+                    "in de geschiedenis van het bezoek."), "warning")
         outcome = visits.rescore_visited(rt.store, rt.settings, [park_id], index=rt.park_index())
         if outcome.get("status") == "updated":
             if outcome.get("signals_after_as_of"):

@@ -6,7 +6,6 @@ to see; signals are built from templates that each feed one or more factors of t
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,8 @@ from service.scoring.model import Model
 from service.scoring.model_file import load_model
 from service.spatial import ParkIndex
 from service.store import Store, schema
+from tests import stores
+from tests.conftest import TEST_TODAY
 
 MODEL_PATH = PROJECT_ROOT / "geodata" / "model.toml"
 AS_OF = dt.date(2025, 6, 30)
@@ -105,25 +106,31 @@ def signal_frame(rows: list[dict[str, Any]], model: Model) -> SignalFrame:
 
 # -- stores ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty, migrated SQLite file; copying it is much faster than migrating again."""
-    path = tmp_path_factory.mktemp("template") / "empty.db"
-    s = Store(f"sqlite:///{path}")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path | str:
+    """An empty, migrated store (SQLite file or PostGIS database); copying it is much faster than migrating."""
+    folder = tmp_path_factory.mktemp("template")
+    s = Store(stores.fresh_url(folder))
     s.upgrade()
     s.dispose()
-    return path
+    return stores.stored_db(s.url)
 
 
-def fresh_settings(directory: Path) -> Settings:
-    return load_settings({}, database_url=f"sqlite:///{directory / 'parkwacht.db'}",
-                         instance_dir=str(directory / "instance"), basemap="none")
+def fresh_settings(directory: Path, database_url: str | None = None) -> Settings:
+    return load_settings({}, database_url=database_url or f"sqlite:///{directory / 'parkwacht.db'}",
+                         instance_dir=str(directory / "instance"), basemap="none", today=TEST_TODAY)
 
 
-def fresh_store(template: Path, directory: Path) -> tuple[Store, Settings]:
-    directory.mkdir(parents=True, exist_ok=True)
-    shutil.copy(template, directory / "parkwacht.db")
-    settings = fresh_settings(directory)
+def fresh_store(template: Path | str, directory: Path) -> tuple[Store, Settings]:
+    settings = fresh_settings(directory, stores.clone(template, directory))
     return Store(settings.database_url), settings
+
+
+def copy_of(store: Store, directory: Path) -> tuple[Store, Settings]:
+    """A private copy of an open store (a SQLite file's WAL is folded in first)."""
+    if store.dialect == "sqlite":
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return fresh_store(stores.stored_db(store.url), directory)
 
 
 def import_world_parks(store: Store, settings: Settings, parks: list[dict[str, Any]]) -> dict[int, int]:
@@ -181,12 +188,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory, demo_db: Path) -> Iterator[tu
 @pytest.fixture
 def demo_copy(demo: tuple[Store, Settings], tmp_path: Path) -> Iterator[tuple[Store, Settings]]:
     """A private copy of the demo store that a test may score, break and lock."""
-    src_store, _ = demo
-    src = Path(src_store.url.removeprefix("sqlite:///"))
-    with src_store.engine.connect() as conn:  # fold the WAL into the main file before copying it
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copy(src, tmp_path / "parkwacht.db")
-    settings = fresh_settings(tmp_path)
-    store = Store(settings.database_url)
+    store, settings = copy_of(demo[0], tmp_path)
     yield store, settings
     store.dispose()

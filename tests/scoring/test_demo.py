@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +14,8 @@ from service.scoring.explain import check_decomposition
 from service.scoring.history import park_history, park_score, published_run
 from service.scoring.model_file import load_model
 from service.scoring.runs import compute_scores, default_as_of, score_run
-from service.store import Store, schema
-from tests.scoring.conftest import fresh_settings
+from service.store import schema
+from tests.scoring.conftest import copy_of
 
 DEMO_END = dt.date(2025, 12, 31)
 
@@ -25,21 +23,17 @@ DEMO_END = dt.date(2025, 12, 31)
 @pytest.fixture(scope="module")
 def scored_demo(demo, tmp_path_factory):
     """A copy of the demo store with one published run as of the default date."""
-    src_store, _ = demo
-    with src_store.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    directory = tmp_path_factory.mktemp("scored")
-    shutil.copy(Path(src_store.url.removeprefix("sqlite:///")), directory / "parkwacht.db")
-    settings = fresh_settings(directory)
-    store = Store(settings.database_url)
+    store, settings = copy_of(demo[0], tmp_path_factory.mktemp("scored"))
     run = score_run(store, settings)
     yield store, settings, run
     store.dispose()
 
 
-def test_default_as_of_is_the_newest_signal(scored_demo) -> None:
-    store, _, run = scored_demo
-    assert default_as_of(store) == DEMO_END == dt.date.fromisoformat(run["as_of"])
+def test_default_as_of_is_the_pinned_today(scored_demo) -> None:
+    store, settings, run = scored_demo
+    assert settings.today == DEMO_END
+    assert default_as_of(store, settings.day()) == DEMO_END == dt.date.fromisoformat(run["as_of"])
+    assert run["input_counts"]["live"] is True
 
 
 def test_class_shares_follow_the_beke_base_rates(scored_demo) -> None:
@@ -115,11 +109,9 @@ def test_backtest_metrics() -> None:
 
 
 def test_cli_commands(demo, tmp_path) -> None:
-    src_store, _ = demo
-    with src_store.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copy(Path(src_store.url.removeprefix("sqlite:///")), tmp_path / "parkwacht.db")
-    app = create_app(fresh_settings(tmp_path))
+    _store, settings = copy_of(demo[0], tmp_path)
+    _store.dispose()
+    app = create_app(settings)
     runner = app.test_cli_runner()
     out = runner.invoke(args=["score", "--json"])
     assert out.exit_code == 0, out.output

@@ -15,6 +15,7 @@ from service.app import create_app
 from service.config import Settings
 from service.ingest import import_park_frame
 from service.store import Store
+from tests import stores
 from tests.conftest import copy_store
 from tests.signin import TokenClient, add_user
 
@@ -46,7 +47,7 @@ def web_demo_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     import_park_frame(store, _hostile_parks(), settings=settings, source="hostile", crs="EPSG:28992")
     scoring.score_run(store, settings)
     store.dispose()
-    return Path(settings.database_url.removeprefix("sqlite:///"))
+    return stores.stored_db(settings.database_url)  # a SQLite file, or a PostGIS database's URL
 
 
 @pytest.fixture

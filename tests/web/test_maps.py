@@ -11,7 +11,7 @@ from tests.maps.helpers import back_to_rd
 
 
 def test_demo_parks_move_at_most_two_metres(demo_db):
-    store = Store(f"sqlite:///{demo_db}")
+    store = Store(demo_db if isinstance(demo_db, str) else f"sqlite:///{demo_db}")
     pg = store.park_geometries()
     store.dispose()
     enc = maps.encode_geometries(pg.geoms)

@@ -5,8 +5,9 @@ import re
 
 import sqlalchemy as sa
 
-from service.app import runtime
+from service.app import create_app, runtime
 from service.store import schema
+from tests.signin import TokenClient, add_user
 
 
 def _form(client, park_id: int) -> dict[str, str]:
@@ -74,9 +75,44 @@ def test_a_visit_is_stored_and_rescores_the_park_at_once(demo_client, demo_app):
     assert row["attributes"]["violation"] is True and "drugs" in row["attributes"]["categories"]
 
 
-def test_a_visit_after_the_as_of_date_waits_for_the_next_run(demo_client):
+def test_a_visit_dated_today_counts_at_once_after_the_run(demo_settings):
+    """The run is as of 2025-12-31; on 2026-01-05 a violation found today moves score, class and map at once."""
     import datetime as dt
 
-    form = {**_form(demo_client, 2), "date": dt.date.today().isoformat(), "violation": "no"}
-    assert demo_client.post("/parks/2/visits", data=form).status_code == 303
-    assert "volgende volledige run" in demo_client.get("/parks/2").get_data(as_text=True)
+    later = demo_settings.with_overrides(today=dt.date(2026, 1, 5))
+    app = create_app(later)
+    _user, token = add_user(runtime(app).store, "officer", name="later-officer")
+    app.config.update(TESTING=True, TEST_TOKEN=token)
+    app.test_client_class = TokenClient
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nl-NL,nl;q=0.9"
+    before = _score(client, 2)
+    assert "peildatum 2025-12-31" in client.get("/parks/2").get_data(as_text=True)
+    form = {**_form(client, 2), "date": "2026-01-05", "violation": "yes",
+            "categories": ["permanent_residence", "overcrowding", "fire_safety", "drugs"]}
+    assert client.post("/parks/2/visits", data=form).status_code == 303
+    page = client.get("/parks/2").get_data(as_text=True)
+    assert "opnieuw berekend" in page and "telt mee vanaf de volgende volledige run" not in page
+    assert "peildatum 2026-01-05" in page and "De run zelf rekende tot 2025-12-31" in page
+    assert _score(client, 2) > before
+    runtime(app).store.dispose()
+
+
+def test_a_visit_after_a_pinned_run_waits_for_the_next_run(demo_settings):
+    import datetime as dt
+
+    from service import scoring
+
+    later = demo_settings.with_overrides(today=dt.date(2026, 1, 5))
+    app = create_app(later)
+    rt = runtime(app)
+    scoring.score_run(rt.store, later, as_of=dt.date(2025, 12, 31))
+    _user, token = add_user(rt.store, "officer", name="pinned-officer")
+    app.config.update(TESTING=True, TEST_TOKEN=token)
+    app.test_client_class = TokenClient
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nl-NL,nl;q=0.9"
+    form = {**_form(client, 2), "date": "2026-01-05", "violation": "no"}
+    assert client.post("/parks/2/visits", data=form).status_code == 303
+    assert "telt mee vanaf de volgende volledige run" in client.get("/parks/2").get_data(as_text=True)
+    rt.store.dispose()
