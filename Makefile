@@ -5,10 +5,11 @@ PY     := $(VENV)/bin/python
 PW     := $(VENV)/bin/parkwacht
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-# The inner loop: everything but the browser and real-data tests, on both cores.
-FAST   := -m "not browser and not realdata" -n 2
+WORKERS ?= 2
+# The inner loop: everything but the browser, real-data and slow (server, fault, load) tests, on both cores.
+FAST   := -m "not browser and not realdata and not slow" -n 2
 
-.PHONY: run install dev tools test test-fast lint bench serve clean translations
+.PHONY: run install dev tools test test-fast test-postgis lint bench serve clean translations
 
 # Stop at once, with one line naming what is missing, instead of failing half-way through an install.
 tools:
@@ -43,10 +44,10 @@ run: install
 	$(PW) score
 	$(PW) backtest --as-of 2024-12-31 --horizon 365 --record > /dev/null
 	$(PW) users add demo-admin --role admin --generate-password --if-absent
-	$(PW) run --host $(HOST) --port $(PORT)
+	$(PW) serve --bind $(HOST):$(PORT) --workers $(WORKERS)
 
 serve: install
-	$(PW) run --host $(HOST) --port $(PORT)
+	$(PW) serve --bind $(HOST):$(PORT) --workers $(WORKERS)
 
 lint: dev
 	$(VENV)/bin/ruff check service tests bench geodata wsgi.py
@@ -57,6 +58,12 @@ test: lint
 
 test-fast: dev
 	$(PY) -m pytest $(FAST)
+
+# The whole suite again on PostgreSQL+PostGIS: needs PARKWACHT_TEST_POSTGRES_URL, a superuser's URL of a
+# throwaway cluster (`.ci/postgres start DIR` starts one and prints it; .ci/run does both).
+test-postgis: dev
+	@test -n "$$PARKWACHT_TEST_POSTGRES_URL" || { echo "make: set PARKWACHT_TEST_POSTGRES_URL (see .ci/postgres)"; exit 1; }
+	PARKWACHT_TEST_STORE=postgis $(PY) -m pytest -n 2
 
 bench: dev
 	$(PY) bench/assign.py

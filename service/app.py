@@ -91,7 +91,7 @@ def _quiet_development_server() -> None:
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """The Flask application for ``settings`` (default: from ``PARKWACHT_*`` environment variables)."""
-    from . import health
+    from . import health, logs
     from .api import bp as api_bp
     from .auth import guard, trail
     from .auth.views import bp as auth_bp
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.json = _JSONProvider(app)
     app.config.update(SECRET_KEY=settings.secret_key, JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.extensions["parkwacht"] = Runtime(settings)
+    logs.init_app(app)  # first, so that a request the guard refuses has an id and a log line too
     guard.init_app(app, settings)
     trail.init_app(app)
     app.register_blueprint(health.bp)

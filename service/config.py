@@ -5,6 +5,7 @@ that works on a fresh checkout (an embedded SQLite file under ``instance/``).
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -48,6 +49,9 @@ class Settings:
     import_chunk_rows: int = 200_000
     #: Longest park or signal name accepted; longer names are rejected, not cut.
     max_name_length: int = 200
+    #: Larger park polygons are refused as implausible unless an import says ``--allow-large`` (the largest
+    #: of the 3,770 real Dutch parks is 1.3 km²).
+    max_park_area_km2: float = 5.0
     #: Secret for signing web sessions; outside development the app refuses to start with the default.
     secret_key: str = DEFAULT_SECRET_KEY
     #: Seed of the embedded demo region.
@@ -68,6 +72,10 @@ class Settings:
     rate_limit_storage: str = "memory://"
     #: Signals and rejected rows older than this many years are removed by ``parkwacht purge``.
     retention_years: int = 5
+    #: The day Parkwacht takes as today (YYYY-MM-DD); empty: the real date. Tests and demos pin it.
+    today: dt.date | None = None
+    #: Partner organisations that may join a planned visit (comma separated keys); empty: the default list.
+    visit_partners: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -77,11 +85,17 @@ class Settings:
             raise ValueError(f"PARKWACHT_BASEMAP must be pdok, osm or none, not {self.basemap!r}")
         if self.nearby_distance_m < 0:
             raise ValueError("PARKWACHT_NEARBY_DISTANCE_M must not be negative")
+        if not self.max_park_area_km2 > 0:
+            raise ValueError("PARKWACHT_MAX_PARK_AREA_KM2 must be a positive number")
         if self.environment not in ENVIRONMENTS:
             raise ValueError(f"PARKWACHT_ENVIRONMENT must be {' or '.join(ENVIRONMENTS)}, not {self.environment!r}")
         for name in ("session_idle_minutes", "session_max_hours", "retention_years"):
             if getattr(self, name) < 1:
                 raise ValueError(f"PARKWACHT_{name.upper()} must be at least 1")
+
+    def day(self) -> dt.date:
+        """Today, or the pinned day: live scores, the demo and visit forms all count up to it."""
+        return self.today or dt.date.today()
 
     @property
     def development(self) -> bool:
@@ -98,6 +112,8 @@ def _coerce(value: str, kind: type) -> Any:
         return int(value)
     if kind is float:
         return float(value)
+    if kind is dt.date:
+        return dt.date.fromisoformat(value)
     return value
 
 
@@ -113,6 +129,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         kind = type(defaults[f.name].default) if defaults[f.name].default is not None else str
         if f.name == "sample_data":
             kind = str
+        if f.name == "today":
+            kind = dt.date
         try:
             values[f.name] = _coerce(raw, kind)
         except ValueError as exc:

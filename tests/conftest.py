@@ -8,8 +8,8 @@ bearer token; ``app.test_client(token=None)`` is anonymous. ``analyst_headers``,
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ import pytest
 from service.app import create_app
 from service.config import PROJECT_ROOT, Settings, load_settings
 from service.store import Store
+from tests import stores
 from tests.signin import TEST_LIMITS, TokenClient, add_user, bearer
 
 
@@ -31,6 +32,11 @@ def _sample_dir() -> Path | None:
 
 
 SAMPLE_DIR = _sample_dir()
+
+#: The day the tests take as today: the published demo runs are as of it, as before live scores existed.
+TEST_TODAY = dt.date(2025, 12, 31)
+#: The day the session's demo region is loaded on, so its signals end on TEST_TODAY (the pinned demo).
+DEMO_TODAY = dt.date(2026, 1, 1)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -60,9 +66,10 @@ def sample_data() -> Path:
 def settings(tmp_path: Path) -> Settings:
     return load_settings(
         {},
-        database_url=f"sqlite:///{tmp_path / 'parkwacht.db'}",
+        database_url=stores.fresh_url(tmp_path),  # a SQLite file, or a new PostGIS database (PARKWACHT_TEST_STORE)
         instance_dir=str(tmp_path / "instance"),
         basemap="none",
+        today=TEST_TODAY,
         **TEST_LIMITS,
     )
 
@@ -110,25 +117,33 @@ def admin_headers(store: Store) -> dict[str, str]:
     return bearer(add_user(store, "admin")[1])
 
 
-def copy_store(db: Path, folder: Path, basemap: str = "none") -> Settings:
-    """Settings for a private copy of the SQLite file ``db`` under ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "parkwacht.db"
-    shutil.copyfile(db, target)
-    return load_settings({}, database_url=f"sqlite:///{target}", instance_dir=str(folder / "instance"), basemap=basemap,
-                         **TEST_LIMITS)
+def copy_store(db: Path | str, folder: Path, basemap: str = "none") -> Settings:
+    """Settings for a private copy of the store ``db`` (a SQLite file, or a PostGIS database's URL) under ``folder``."""
+    url = stores.clone(db, folder)
+    return load_settings({}, database_url=url, instance_dir=str(folder / "instance"), basemap=basemap,
+                         today=TEST_TODAY, **TEST_LIMITS)
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file with the demo region, loaded once per session and never scored: tests copy it."""
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path | str:
+    """A store with the demo region, loaded once per session and never scored: tests copy it (``copy_store``).
+
+    A SQLite file's path, or on PostGIS the database's URL.
+    """
     from service.demo import load_demo
 
     folder = tmp_path_factory.mktemp("demo-store")
-    settings = load_settings({}, database_url=f"sqlite:///{folder / 'parkwacht.db'}",
-                             instance_dir=str(folder / "instance"), basemap="none")
+    settings = load_settings({}, database_url=stores.fresh_url(folder),
+                             instance_dir=str(folder / "instance"), basemap="none", today=TEST_TODAY)
     s = Store(settings.database_url)
     s.upgrade()
-    load_demo(s, settings)
+    load_demo(s, settings, today=DEMO_TODAY)
     s.dispose()  # closes the connections, so the WAL is folded into the file before it is copied
-    return folder / "parkwacht.db"
+    return stores.stored_db(settings.database_url)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _drop_test_databases():
+    """On PostGIS, the databases a session made are dropped at its end."""
+    yield
+    stores.drop_all()

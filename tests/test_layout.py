@@ -18,7 +18,7 @@ CORE = ["service", "service.config", "service.vocab", "service.geo", "service.sp
         "service.visits", "service.demo", "service.tabular", "service.privacy", "service.audit",
         "service.retention", "service.modelcard", "service.auth.users", "service.auth.tokens",
         "service.auth.passwords"]
-HTTP_LAYERS = [SERVICE / "web", SERVICE / "api"]
+HTTP_LAYERS = [SERVICE / "web", SERVICE / "api", SERVICE / "ogc"]
 MAX_LINES = 400
 
 

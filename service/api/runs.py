@@ -25,7 +25,7 @@ class RunsQuery(Query):
 
 
 class StartRunQuery(Query):
-    as_of: dt.date | None = Field(None, description="score as of this date (default: the newest signal's date)")
+    as_of: dt.date | None = Field(None, description="score as of this date (default: today)")
 
 
 @bp.get("/score-runs")

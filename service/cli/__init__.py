@@ -21,6 +21,7 @@ from .demo import demo_cmd
 from .imports import import_cli
 from .purge import purge_cmd
 from .scoring import SCORING_COMMANDS
+from .serve import serve_cmd
 from .users import users_cli
 
 __all__ = ["main", "register_commands", "AUDITED_COMMANDS"]
@@ -81,7 +82,7 @@ _audit_commands()
 
 def register_commands(app: Flask) -> None:
     """Add every ``parkwacht`` command to ``app``'s CLI."""
-    for cmd in (db_cli, import_cli, demo_cmd, *SCORING_COMMANDS, users_cli, audit_cli, purge_cmd):
+    for cmd in (db_cli, import_cli, demo_cmd, *SCORING_COMMANDS, users_cli, audit_cli, purge_cmd, serve_cmd):
         app.cli.add_command(cmd)
 
 

@@ -1,11 +1,14 @@
 """The scoring commands of ``parkwacht``: ``score``, ``runs``, ``backtest``, ``history`` and ``rescore``."""
 from __future__ import annotations
 
+import logging
+import os
 import sys
 
 import click
 from flask.cli import with_appcontext
 
+from .. import logs
 from ..app import runtime
 from ..scoring import (
     ModelError,
@@ -19,35 +22,65 @@ from ..scoring import (
     rescore_parks,
     score_run,
 )
+from ..scoring.distributed import ENGINES, DaskEngine
 from ..scoring.runs import RunRefused
 from .common import parse_date
 from .common import print_json as _print_json
 
-__all__ = ["SCORING_COMMANDS"]
+__all__ = ["SCORING_COMMANDS", "StageLog"]
+
+batch_log = logging.getLogger("parkwacht.batch")
+
+
+class StageLog(Progress):
+    """The run's stages as structured log events (``stage``, ``seconds``, ``detail``), like the server's requests."""
+
+    def __init__(self) -> None:
+        super().__init__(bar=False, echo=lambda _line: None)
+
+    def done(self, stage: str, detail: str = "") -> None:
+        super().done(stage, detail)
+        logs.log_event(batch_log, "stage", stage=stage, seconds=self.timings[stage], detail=detail)
 
 
 @click.command("score")
 @with_appcontext
-@click.option("--as-of", "as_of", help="Score as of this date (YYYY-MM-DD); default: the newest signal's date.")
+@click.option("--as-of", "as_of", help="Score as of this date (YYYY-MM-DD); default: today (PARKWACHT_TODAY pins it).")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False),
               help="Model file (default: PARKWACHT_MODEL_PATH).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run as one JSON object.")
 @click.option("--force", is_flag=True,
               help="Publish even when no signal counts as of the date (every park would be 'laag').")
-def score_cmd(as_of: str | None, model_path: str | None, as_json: bool, force: bool) -> None:
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="local: in this process; dask: on a dask.distributed cluster (parks partitioned spatially).")
+@click.option("--scheduler", help="Address of a dask scheduler (tcp://host:8786); default: a LocalCluster.")
+@click.option("--dask-workers", "dask_workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Workers of the LocalCluster (without --scheduler).")
+@click.option("--log-format", "log_format", type=click.Choice(logs.LOG_FORMATS), default=None,
+              help="Log each stage as a text line or a JSON object (default: PARKWACHT_LOG_FORMAT).")
+def score_cmd(as_of: str | None, model_path: str | None, as_json: bool, force: bool, engine: str,
+              scheduler: str | None, dask_workers: int, log_format: str | None) -> None:
     """Score every park and publish the run atomically (the previous run stays published if this one fails).
 
     A date before the oldest signal, or a run that would read no signals, is refused unless --force.
     """
     rt = runtime()
+    if scheduler and engine != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
+    structured = bool(log_format or os.environ.get("PARKWACHT_LOG_FORMAT"))
+    if structured:
+        logs.configure(log_format)
+        logging.getLogger("distributed").setLevel(logging.WARNING)  # the cluster's own chatter: warnings only
     # A bar on a terminal; plain lines on stderr otherwise; with --json only the log (stdout stays pure JSON).
-    tty = sys.stderr.isatty() and not as_json
+    tty = sys.stderr.isatty() and not as_json and not structured
     echo = None if tty or as_json else (lambda line: click.echo(f"score: {line}", err=True))
-    progress = Progress(bar=tty, echo=echo)
+    progress = StageLog() if structured else Progress(bar=tty, echo=echo)
+    compute_engine = (DaskEngine(scheduler=scheduler, workers=dask_workers, store=rt.store) if engine == "dask"
+                      else None)
     try:
         run = score_run(rt.store, rt.settings, as_of=parse_date(as_of, "--as-of") if as_of else None,
                         model_path=model_path, require_signals=not force,
-                        index=rt.park_index(), progress=progress)
+                        index=rt.park_index(), progress=progress, engine=compute_engine)
     except (ModelError, RunLocked, RunRefused) as exc:
         raise click.ClickException(str(exc)) from exc
     except Exception as exc:

@@ -88,13 +88,12 @@ def latest_signal_date(store: Store) -> dt.date | None:
 
 
 def default_as_of(store: Store, today: dt.date | None = None) -> dt.date:
-    """The date of the newest signal, but not after today (today when there are no signals).
+    """Today (or the pinned day): a run without ``--as-of`` counts every signal dated up to today.
 
-    Scoring past the newest data would decay every score only because no source has delivered yet.
+    Signals dated later (typing errors, planned dates) never count; ``check_as_of`` still refuses a run
+    that no signal would count for. ``store`` is kept for callers that pass it.
     """
-    today = today or dt.date.today()
-    latest = latest_signal_date(store)
-    return min(latest, today) if latest is not None else today
+    return today or dt.date.today()
 
 
 class RunRefused(ValueError):
@@ -136,10 +135,13 @@ class Scored:
 
 def engine_scores(store: Store, settings: Settings, model: Model, as_of: dt.date, *,
                   index: ParkIndex | None = None, progress: Progress | None = None,
-                  beat: Callable[[], None] | None = None) -> tuple[EngineResult, Any, SignalFrame]:
+                  beat: Callable[[], None] | None = None,
+                  engine: Callable[..., EngineResult] | None = None) -> tuple[EngineResult, Any, SignalFrame]:
     """Read the inputs and run the engine for every park (no hotspots, no explanations, nothing written).
 
-    Returns the engine result, the park geometries (ids and RD polygons, ordered by id) and the signals read.
+    ``engine`` is :func:`~.engine.compute` (the default, looked up at call time) or a drop-in with its
+    signature (the dask engine of :mod:`.distributed`), so every other step is the same code. Returns the
+    engine result, the park geometries (ids and RD polygons, ordered by id) and the signals read.
     """
     progress = progress or Progress()
     with store.connect() as conn:
@@ -164,7 +166,7 @@ def engine_scores(store: Store, settings: Settings, model: Model, as_of: dt.date
         pairs = neighbour_pairs(idx, lag_m)
     progress.done("neighbours", f"{len(pairs.a):,} pairs")
 
-    result = compute(model, parks, signals, as_of, neighbours=pairs)
+    result = (engine or compute)(model, parks, signals, as_of, neighbours=pairs)
     result.counts["neighbour_pairs"] = int(len(pairs.a))
     progress.done("engine")
     if beat is not None:
@@ -174,10 +176,12 @@ def engine_scores(store: Store, settings: Settings, model: Model, as_of: dt.date
 
 def compute_scores(store: Store, settings: Settings, model: Model, as_of: dt.date, *,
                    index: ParkIndex | None = None, progress: Progress | None = None,
-                   beat: Callable[[], None] | None = None) -> Scored:
+                   beat: Callable[[], None] | None = None,
+                   engine: Callable[..., EngineResult] | None = None) -> Scored:
     """Score every park as of ``as_of`` with hotspots and explanations, without writing anything."""
     progress = progress or Progress()
-    result, pg, signals = engine_scores(store, settings, model, as_of, index=index, progress=progress, beat=beat)
+    result, pg, signals = engine_scores(store, settings, model, as_of, index=index, progress=progress, beat=beat,
+                                        engine=engine)
     n = len(result.park_ids)
     label = np.full(n, "none", dtype=object)
     pval = np.full(n, np.nan)
@@ -216,7 +220,7 @@ def _write_scores(conn: Connection, run_id: int, scored: Scored, previous: dict[
             "themes": rec["themes"], "factors": rec["factors"], "freshness": scored.freshness.get(pid, {}),
             "change": None if prev is None else round(rec["score"] - prev, 2), "previous_score": prev,
             "hotspot": str(hot), "hotspot_p": None if not np.isfinite(p) else float(p),
-            "base_points": rec["base_points"], "incremental": False, "updated_at": now,
+            "base_points": rec["base_points"], "incremental": False, "updated_at": now, "as_of": scored.as_of,
         })
     for start in range(0, len(rows), _WRITE_ROWS):
         conn.execute(schema.park_scores.insert(), rows[start:start + _WRITE_ROWS])
@@ -275,7 +279,8 @@ def _reapply_updates(store: Store, settings: Settings, old_run: int | None, mark
 
 def score_run(store: Store, settings: Settings, *, as_of: dt.date | None = None, model_path: str | Path | None = None,
               index: ParkIndex | None = None, progress: Progress | None = None,
-              stale_after_s: float = locks.STALE_AFTER_S, require_signals: bool = False) -> dict[str, Any]:
+              stale_after_s: float = locks.STALE_AFTER_S, require_signals: bool = False,
+              engine: Callable[..., EngineResult] | None = None) -> dict[str, Any]:
     """Score every park as of ``as_of`` (default: :func:`default_as_of`) and publish the run atomically.
 
     With ``require_signals`` (the ``parkwacht score`` default; ``--force`` turns it off) a run that no signal
@@ -288,7 +293,8 @@ def score_run(store: Store, settings: Settings, *, as_of: dt.date | None = None,
     started = time.perf_counter()
     path = Path(model_path or settings.model_path)
     model = load_model(path)
-    as_of = as_of or default_as_of(store)
+    live = as_of is None  # a live run's incremental updates follow the day; an --as-of run stays pinned
+    as_of = as_of or default_as_of(store, settings.day())
     if require_signals:
         check_as_of(store, as_of)
     lock = locks.acquire(store, {"model_version": model.version, "model_hash": model.sha256, "as_of": as_of,
@@ -298,11 +304,14 @@ def score_run(store: Store, settings: Settings, *, as_of: dt.date | None = None,
     try:
         marker = _updates_marker(store)
         scored = compute_scores(store, settings, model, as_of, index=index, progress=progress,
-                                beat=_beater(store, lock))
+                                beat=_beater(store, lock), engine=engine)
         counts = dict(scored.counts)
+        counts["live"] = live
         counts["classes"] = {c: int(sum(r["risk_class"] == c for r in scored.records))
                              for c in RISK_CLASSES}
         counts["hotspots"] = {h: int((scored.hotspot_label == h).sum()) for h in HOTSPOT_LABELS}
+        counts["hotspot_rule"] = {"significance": model.hotspot_significance, "fdr": model.hotspot_fdr,
+                                  "min_level": model.hotspot_min_level}
         timings = dict(progress.timings)
         t0 = time.perf_counter()
         old = _publish(store, lock, scored, counts, timings)

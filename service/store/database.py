@@ -53,7 +53,9 @@ class Store:
         self.url = url
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = sa.create_engine(url, echo=echo, future=True)
+        # On a server, a connection the database dropped (a restart, a failover) is replaced, not handed out.
+        extra = {"pool_pre_ping": True} if not url.startswith("sqlite") else {}
+        self.engine: Engine = sa.create_engine(url, echo=echo, future=True, **extra)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
 
@@ -78,6 +80,12 @@ class Store:
             if not sa.inspect(conn).has_table("alembic_version"):
                 return None
             return conn.execute(sa.text("select version_num from alembic_version")).scalar()
+
+    def published_run_id(self) -> int | None:
+        """The id of the published score run, or None before the first run."""
+        r = schema.score_runs
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(r.c.id).where(r.c.status == "published").limit(1)).scalar()
 
     # -- transactions ----------------------------------------------------------------------------
     @contextmanager

@@ -12,6 +12,7 @@ from service import scoring
 from service.app import create_app, runtime
 from service.config import Settings
 from service.store import Store
+from tests import stores
 from tests.conftest import copy_store
 
 
@@ -22,7 +23,7 @@ def scored_demo_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     store = Store(settings.database_url)
     scoring.score_run(store, settings)
     store.dispose()
-    return Path(settings.database_url.removeprefix("sqlite:///"))
+    return stores.stored_db(settings.database_url)  # a SQLite file, or a PostGIS database's URL
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ waits for an answer) never wait on a server that needs that same interpreter.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 from werkzeug.serving import make_server
@@ -16,7 +17,9 @@ from service.config import load_settings
 
 
 def main(database_url: str) -> None:
-    folder = Path(database_url.removeprefix("sqlite:///")).parent
+    # Beside a SQLite file; a PostGIS database (PARKWACHT_TEST_STORE=postgis) gets a temporary folder.
+    folder = (Path(database_url.removeprefix("sqlite:///")).parent if database_url.startswith("sqlite:///")
+              else Path(tempfile.mkdtemp(prefix="ogc-serve-")))
     settings = load_settings({}, database_url=database_url, instance_dir=str(folder / "instance"), basemap="none")
     srv = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
     print(srv.server_port, flush=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import shapely
 import sqlalchemy as sa
 
 from service.store import Store, schema
@@ -30,9 +31,13 @@ def test_migrations_match_the_tables(tmp_path) -> None:
     assert diff == []
 
 
+#: A valid geometry, so that only the constraint under test can refuse the row (PostGIS parses the WKB too).
+_SQUARE = shapely.box(0, 0, 1, 1).wkb
+
+
 def test_constraints_guard_the_data(store) -> None:
     with pytest.raises(sa.exc.IntegrityError):
         with store.begin() as conn:
             conn.execute(schema.parks.insert().values(
-                source="s", source_id="1", kind="castle", area_m2=1, geom_wkb=b"", minx=0, miny=0, maxx=1, maxy=1,
+                source="s", source_id="1", kind="castle", area_m2=1, geom_wkb=_SQUARE, minx=0, miny=0, maxx=1, maxy=1,
                 row_hash="x"))
