@@ -23,8 +23,9 @@ class Runtime:
     """What a running Parkwacht holds besides its configuration.
 
     The park index is built once and then kept current without a full rebuild: parks added or changed
-    in the store since the last look (by this or another process) are added to the index's overlay.
-    Only a removal of parks, which the store never does on import, forces a rebuild.
+    in the store since the last look (by this or another process) are added to the index's overlay, and
+    parks a snapshot retired are removed from it. When there are fewer current parks than before (parks
+    retired or deleted), the index is rebuilt from the store.
     """
 
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
@@ -40,7 +41,8 @@ class Runtime:
         with self.store.connect() as conn:
             # Timestamps compared as the database's own text: no driver round-trip changes their format.
             latest_text = sa.func.max(sa.cast(p.c.updated_at, sa.String))
-            count, latest = conn.execute(sa.select(sa.func.count(), latest_text)).one()
+            current = sa.func.count().filter(schema.current(p))  # retiring a park lowers it: a rebuild
+            count, latest = conn.execute(sa.select(current, latest_text)).one()
         return int(count), latest
 
     def park_index(self) -> ParkIndex:
@@ -56,13 +58,17 @@ class Runtime:
             return self._index
 
     def _apply_changes_since(self, index: ParkIndex, latest: object) -> None:
+        """Parks changed since ``latest`` join the index; parks a snapshot retired leave it."""
         p = schema.parks
-        query = sa.select(p.c.id, p.c.geom_wkb)
+        query = sa.select(p.c.id, p.c.geom_wkb, schema.current(p).label("current"))
         if latest is not None:
             query = query.where(sa.cast(p.c.updated_at, sa.String) >= latest)
         with self.store.connect() as conn:
-            for park_id, wkb in conn.execute(query):
-                index.add(park_id, shapely.from_wkb(wkb))
+            for park_id, wkb, current in conn.execute(query):
+                if current:
+                    index.add(park_id, shapely.from_wkb(wkb))
+                else:
+                    index.remove(park_id)
 
     def after_signals(self, import_result: ImportResult) -> dict[str, Any]:
         """Re-score the parks an import or API post touched, against the published run (incremental).

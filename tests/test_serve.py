@@ -17,6 +17,9 @@ import pytest
 from service.config import PROJECT_ROOT, Settings
 from service.store import Store
 
+#: Real clients against a real server on loopback: part of `make test`, not of the fast inner loop.
+pytestmark = pytest.mark.slow
+
 PARKWACHT = [sys.executable, "-c", "from service.cli import main; main()"]
 
 

@@ -112,3 +112,51 @@ def test_same_result_as_geopandas_sjoin() -> None:
     expected[near.i.to_numpy()] = near.pid.to_numpy()
     assert (a.park_id == expected).all()
     assert (a.code == 1).sum() == len(inside) and (a.code == 2).sum() == len(near)
+
+
+def _reference(ids, geoms, x, y, max_distance):
+    """Point by point with GEOS: inside the smallest (then lowest id), else the nearest (then lowest id)."""
+    park, dist = np.full(len(x), -1), np.full(len(x), np.nan)
+    areas = shapely.area(geoms)
+    for i, (px, py) in enumerate(zip(x, y)):
+        if not (np.isfinite(px) and np.isfinite(py)):
+            continue
+        pt = shapely.Point(px, py)
+        inside = np.flatnonzero(shapely.intersects(geoms, pt))
+        if len(inside):
+            best = inside[np.lexsort((ids[inside], areas[inside]))[0]]
+            park[i], dist[i] = ids[best], 0.0
+            continue
+        d = shapely.distance(geoms, pt)
+        near = np.flatnonzero(d <= max_distance)
+        if len(near):
+            best = near[np.lexsort((ids[near], d[near]))[0]]
+            park[i], dist[i] = ids[best], d[best]
+    return park, dist
+
+
+def test_bulk_assignment_is_geos_exact_with_holes_multipolygons_and_shared_edges() -> None:
+    rng = np.random.default_rng(5)
+    with_hole = shapely.Polygon([(0, 0), (400, 0), (400, 400), (0, 400)], [[(100, 100), (300, 100), (300, 300),
+                                                                         (100, 300)]])
+    multi = shapely.MultiPolygon([shapely.box(600, 0, 700, 100), shapely.box(800, 0, 900, 100)])
+    left, right = shapely.box(1000, 0, 1100, 100), shapely.box(1100, 0, 1200, 100)  # one shared edge
+    spiky = shapely.Point(1500, 200).buffer(120, quad_segs=64)
+    geoms = np.array([with_hole, multi, left, right, spiky, shapely.box(150, 150, 250, 250)], dtype=object)
+    ids = np.array([4, 9, 2, 7, 5, 3])
+    x = np.concatenate([rng.uniform(-300, 1900, 4000), [200.0, 1100.0, 1150.0, np.nan, 750.0]])
+    y = np.concatenate([rng.uniform(-300, 600, 4000), [200.0, 200.0, 300.0, 1.0, 50.0]])
+    a = ParkIndex(ids, geoms).assign(x, y, 250)
+    park, dist = _reference(ids, geoms, x, y, 250)
+    assert (a.park_id == park).all()
+    assert np.array_equal(a.distance_m, dist, equal_nan=True)  # bit for bit what GEOS computes
+    # in the hole's island; above the shared edge, equally near both: the lowest id; then the nearer one
+    assert a.park_id[-5:].tolist()[:3] == [3, 2, 7]
+
+
+def test_a_huge_park_does_not_blow_up_the_grid() -> None:
+    country = shapely.box(0, 300_000, 280_000, 620_000)
+    geoms = np.array([country, square(100_000, 400_000)], dtype=object)
+    a = ParkIndex(np.array([1, 2]), geoms).assign(np.array([100_050.0, 5.0, -1000.0]),
+                                                   np.array([400_050.0, 310_000.0, 0.0]), 250)
+    assert a.park_id.tolist() == [2, 1, -1]

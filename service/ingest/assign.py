@@ -69,7 +69,7 @@ def assign_frame(frame: pd.DataFrame, index: ParkIndex, max_distance: float) -> 
     method = np.where(explicit, "explicit", a.method).astype(object)
     dist = np.where(explicit, np.nan, a.distance_m)
     frame["park_id"] = pd.array(np.where(park >= 0, park, np.nan), dtype="Int64")
-    frame["assignment"] = method
+    frame["assignment"] = pd.Series(method, index=frame.index, dtype=object)
     frame["distance_m"] = np.where(method == "nearby", dist, np.nan)
 
 

@@ -6,6 +6,8 @@ nothing (its transaction rolls back) and is recorded as failed with the reason.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -16,8 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..store import Store, in_groups, schema
-from .errors import FileRefused, ImportFailed, IngestError
+from .errors import FileRefused, ImportConflict, ImportFailed, IngestError
+from .pipeline import Stages
 from .readers import Source, open_source
+from .sync import Heartbeat, fail_stale_batches, now_utc
 
 __all__ = [
     "WRITE_BATCH",
@@ -32,6 +36,9 @@ log = logging.getLogger(__name__)
 
 #: Rows per executemany of the import's writes.
 WRITE_BATCH = 5_000
+#: Why a batch lost a race with another import of the same ids (kept with the batch, answered as 409).
+CONFLICT_MESSAGE = ("another import stored some of the same ids at the same moment; nothing of this batch was "
+                    "stored, and sending it again is safe")
 
 
 @dataclass
@@ -51,7 +58,12 @@ class ImportResult:
     assignment: dict[str, int] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
     reassigned: int = 0
+    #: Rows of the source this ``--snapshot`` did not hold, now retired; retired rows it held again.
+    retired: int = 0
+    revived: int = 0
     seconds: float = 0.0
+    #: Seconds per stage (read, validate, assign, write; the writer overlaps the others).
+    stages: Stages = field(default_factory=Stages, repr=False)
     #: Parks whose inputs changed (for incremental re-scoring).
     affected_parks: set[int] = field(default_factory=set, repr=False)
     #: Ids of the signals this import created or changed.
@@ -62,6 +74,8 @@ class ImportResult:
         d.pop("affected_parks")
         d.pop("signal_ids")
         d["seconds"] = round(self.seconds, 3)
+        d["stages"] = self.stages.rounded()
+        d["stages_cpu"] = self.stages.rounded("cpu")
         return d
 
     def check(self) -> None:
@@ -74,12 +88,18 @@ class ImportResult:
 
 def _open_batch(store: Store, kind: str, source: str, filename: str | None, preset: str | None,
                 options: dict[str, Any]) -> int:
-    """A new ``running`` batch, committed at once so a failure later can still be recorded against it."""
+    """A new ``running`` batch, committed at once so a failure later can still be recorded against it.
+
+    It carries this process's pid and host and a first heartbeat; batches left running by a process that
+    was killed are recorded as failed first (:func:`.sync.fail_stale_batches`).
+    """
     with store.begin() as conn:
+        fail_stale_batches(conn)
         batch_id: int = conn.execute(
             schema.import_batches.insert().values(
                 kind=kind, source=source, filename=filename, preset=preset, status="running",
                 options={k: v for k, v in options.items() if v is not None},
+                pid=os.getpid(), host=socket.gethostname()[:255], heartbeat_at=now_utc(),
             ).returning(schema.import_batches.c.id)
         ).scalar_one()
     return batch_id
@@ -104,6 +124,7 @@ def _close_batch(conn: Connection, result: ImportResult, options: dict[str, Any]
             status="done", finished_at=sa.func.current_timestamp(), read=result.read, stored=result.stored,
             created=result.created, updated=result.updated, unchanged=result.unchanged,
             rejected=result.rejected, options={k: v for k, v in options.items() if v is not None},
+            retired=result.retired, revived=result.revived,
         )
     )
 
@@ -120,9 +141,11 @@ def run_batch(store: Store, kind: str, source: str, filename: str | None, preset
     started = time.perf_counter()
     batch_id = _open_batch(store, kind, source, filename, preset, options)
     result = ImportResult(batch_id=batch_id, kind=kind, source=source)
+    beat = Heartbeat(store, batch_id)
     try:
         with store.begin() as conn:
             body(conn, result)
+            beat.stop()
             result.seconds = time.perf_counter() - started
             _close_batch(conn, result, options)
     except IngestError as exc:
@@ -130,12 +153,39 @@ def run_batch(store: Store, kind: str, source: str, filename: str | None, preset
         if isinstance(exc, ImportFailed):
             exc.batch_id = batch_id
         raise
+    except sa.exc.IntegrityError as exc:
+        if not _unique_violation(exc):
+            raise _database_failure(store, batch_id, exc) from exc
+        # A concurrent import stored the same ids first: a clean conflict, no SQL in the answer.
+        log.warning("import batch %s lost a race on its ids: %s", batch_id, exc)
+        _fail_batch(store, batch_id, CONFLICT_MESSAGE)
+        raise ImportConflict(CONFLICT_MESSAGE, batch_id) from exc
+    except sa.exc.SQLAlchemyError as exc:  # its text holds SQL and parameters: the log keeps them, nobody else
+        raise _database_failure(store, batch_id, exc) from exc
     except Exception as exc:
         log.exception("import batch %s failed", batch_id)
         _fail_batch(store, batch_id, f"{type(exc).__name__}: {exc}")
         raise ImportFailed(f"import failed and was rolled back, nothing stored: {exc}", batch_id) from exc
+    finally:
+        beat.stop()
     result.check()
     return result
+
+
+def _database_failure(store: Store, batch_id: int, exc: Exception) -> ImportFailed:
+    """Record a database error without its text (SQL and parameters stay in the server log)."""
+    log.exception("import batch %s failed in the database", batch_id)
+    message = f"import failed and was rolled back, nothing stored (a database error: {type(exc).__name__}; " \
+              "the details are in the server log)"
+    _fail_batch(store, batch_id, message)
+    return ImportFailed(message, batch_id)
+
+
+def _unique_violation(exc: sa.exc.IntegrityError) -> bool:
+    """Whether the database refused a duplicate key (SQLite's message, PostgreSQL's SQLSTATE 23505)."""
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return state == "23505" or "UNIQUE constraint failed" in str(orig)
 
 
 def open_or_record(store: Store, kind: str, source: str, path: Path, preset: str | None,

@@ -1,7 +1,7 @@
 """Typed errors of the import: the edge (CLI, API) turns them into messages and status codes."""
 from __future__ import annotations
 
-__all__ = ["IngestError", "FileRefused", "ImportFailed", "UnknownOption"]
+__all__ = ["IngestError", "FileRefused", "ImportFailed", "ImportConflict", "UnknownOption"]
 
 
 class IngestError(Exception):
@@ -28,3 +28,10 @@ class ImportFailed(IngestError):
     def __init__(self, message: str, batch_id: int | None = None) -> None:
         super().__init__(message)
         self.batch_id = batch_id
+
+
+class ImportConflict(ImportFailed):
+    """Another import stored some of the same ids at the same moment; this one was rolled back.
+
+    Sending it again is safe: the rows the other import stored are then found (unchanged or updated).
+    """

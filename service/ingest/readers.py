@@ -20,6 +20,7 @@ import shapely
 from pyproj import CRS
 
 from .errors import FileRefused
+from .options import check_encoding, check_file_encoding
 
 __all__ = ["Chunk", "Source", "open_source", "frame_source", "TABULAR_SUFFIXES", "MALFORMED_MARK"]
 
@@ -41,13 +42,19 @@ class Chunk:
 
 @dataclass
 class Source:
-    """An opened input: its columns, CRS and a way to iterate over chunks."""
+    """An opened input: its columns, CRS and a way to iterate over chunks.
+
+    ``crs_from`` says where the CRS came from (for messages); ``rows_hint`` is the number of rows when the
+    format knows it, else an estimate from the file size once a chunk has been read (progress and ETA).
+    """
 
     name: str
     columns: list[str]
     crs: str | None
     has_geometry: bool
     _reader: Callable[[int], Iterator[Chunk]] | None = field(default=None, repr=False)
+    crs_from: str = "declared"
+    rows_hint: int | None = None
 
     def chunks(self, chunk_rows: int) -> Iterator[Chunk]:
         """The rows in chunks of at most ``chunk_rows``, in file order."""
@@ -99,12 +106,16 @@ def _open_tabular(path: Path, crs: str | None, encoding: str) -> Source:
             options.update(engine="python", on_bad_lines=mark)
         return pd.read_csv(path, **options)
 
+    size = path.stat().st_size
+
     def reader(chunk_rows: int) -> Iterator[Chunk]:
         first = 1
         try:
             for frame in frames(chunk_rows, tolerant=False):
                 frame.columns = columns
                 frame.index = pd.RangeIndex(first, first + len(frame))
+                if first == 1 and len(frame):
+                    source.rows_hint = _estimate_rows(frame, size)
                 yield Chunk(first, frame)
                 first += len(frame)
             return
@@ -122,16 +133,28 @@ def _open_tabular(path: Path, crs: str | None, encoding: str) -> Source:
             yield Chunk(first, frame)
             first += len(frame)
 
-    return Source(path.name, columns, _normalise_crs(crs), False, _reader=reader)
+    source = Source(path.name, columns, _normalise_crs(crs), False, _reader=reader, crs_from="--crs")
+    return source
+
+
+def _estimate_rows(frame: pd.DataFrame, size: int) -> int:
+    """Rows a text file of ``size`` bytes holds, judged by the length of the rows of its first chunk."""
+    sample = frame.head(2_000)
+    chars = sum(len(v) for c in sample.columns for v in sample[c].tolist() if isinstance(v, str))
+    per_row = max(1.0, (chars + len(sample) * len(sample.columns)) / max(len(sample), 1))
+    return max(len(frame), int(size / per_row))
 
 
 def _open_geo(path: Path, layer: str | None, crs: str | None, encoding: str | None) -> Source:
     try:
         layers = pyogrio.list_layers(path)
+        names = [str(row[0]) for row in layers]
         if layer is None:
             if len(layers) == 0:
                 raise FileRefused(f"{path.name} holds no layers")
-            layer = str(layers[0][0])
+            layer = names[0]
+        elif layer not in names:
+            raise FileRefused(f"{path.name} has no layer {layer!r}; its layers: {', '.join(names) or 'none'}")
         info = pyogrio.read_info(path, layer=layer, encoding=encoding)
     except FileRefused:
         raise
@@ -139,6 +162,9 @@ def _open_geo(path: Path, layer: str | None, crs: str | None, encoding: str | No
         raise FileRefused(f"{path.name} is not a readable geodata file ({exc})") from exc
     declared = _normalise_crs(info.get("crs"))
     given = _normalise_crs(crs)
+    geojson = info.get("driver") == "GeoJSON" and declared == "EPSG:4326"
+    if geojson and given:
+        declared = None  # GeoJSON is WGS84 by definition, not by declaration: --crs says what it really is
     if declared and given and CRS.from_user_input(declared) != CRS.from_user_input(given):
         raise FileRefused(f"{path.name} declares {declared} but --crs says {given}; leave out --crs")
     if info.get("geometry_type") is None:
@@ -165,7 +191,10 @@ def _open_geo(path: Path, layer: str | None, crs: str | None, encoding: str | No
         except Exception as exc:  # GDAL errors surface as several pyogrio/Arrow exception types
             raise FileRefused(f"{path.name}: reading rows from {first} failed ({exc})") from exc
 
-    return Source(path.name, columns, use_crs, True, _reader=reader)
+    how = "--crs" if given and not declared else ("GeoJSON" if geojson else "declared")
+    features = info.get("features")
+    return Source(path.name, columns, use_crs, True, _reader=reader, crs_from=how,
+                  rows_hint=int(features) if features is not None and int(features) >= 0 else None)
 
 
 def open_source(path: str | Path, *, layer: str | None = None, crs: str | None = None,
@@ -178,9 +207,16 @@ def open_source(path: str | Path, *, layer: str | None = None, crs: str | None =
         raise FileRefused(f"{path} is a folder, not a file")
     if path.stat().st_size == 0:
         raise FileRefused(f"{path.name} is empty")
+    encoding = check_encoding(encoding)
     suffix = path.suffix.lower()
     if suffix in TABULAR_SUFFIXES:
+        check_file_encoding(path, encoding or "utf-8")
         return _open_tabular(path, crs, encoding or "utf-8")
+    if encoding and encoding.startswith(("utf-16", "utf-32")):
+        # GeoJSON and GeoPackage are UTF-8, a Shapefile's table 8-bit or UTF-8: read as UTF-16 every name
+        # and value would silently turn into other characters.
+        raise FileRefused(f"{path.name} cannot be {encoding}: geodata files hold 8-bit or UTF-8 text; leave out "
+                          "--encoding, or give an 8-bit one such as cp1252 or latin-1")
     return _open_geo(path, layer, crs, encoding)
 
 
@@ -197,4 +233,4 @@ def frame_source(name: str, frame: pd.DataFrame, *, crs: str | None = None,
             yield Chunk(start + 1, part, geoms)
 
     return Source(name, [str(c) for c in frame.columns], _normalise_crs(crs), geometry is not None,
-                  _reader=reader)
+                  _reader=reader, crs_from="given", rows_hint=len(frame))

@@ -16,12 +16,15 @@ import shapely
 from .. import geo
 from ..vocab import PARK_KINDS
 from .columns import Columns, attributes, clean_text, columns_of, mapped_names, numbers, row_content, source_ids
+from .crs_check import SAMPLE_ROWS, refuse_contradicting
 from .errors import FileRefused
+from .jsonvalues import NotStrict, strict
+from .park_geometry import GEOMETRY_ERRORS, check_area, polygons_in_rd
 from .presets import PARK_FIELDS, Preset
 from .readers import Chunk
-from .rows import Rejections, check_duplicates, check_malformed, check_utf8
+from .rows import Rejections, SeenIds, check_duplicates, check_malformed, check_utf8
 
-__all__ = ["ParkContext", "validate_parks"]
+__all__ = ["PARK_TARGETS", "ParkContext", "validate_parks"]
 
 _KIND_MAP = {
     "bungalowpark": "bungalowpark",
@@ -34,7 +37,7 @@ _KIND_MAP = {
     "onbekend": "unknown",
 }
 #: Targets read from a parks file (the fields, and the columns geometry may come from); the rest are attributes.
-_PARK_TARGETS = PARK_FIELDS + ("wkt", "geometry")
+PARK_TARGETS = PARK_FIELDS + ("wkt", "geometry")
 
 
 @dataclass
@@ -46,9 +49,19 @@ class ParkContext:
     overrides: dict[str, str] = field(default_factory=dict)
     id_column: str | None = None
     max_name_length: int = 200
-    seen_ids: dict[str, int] = field(default_factory=dict)
+    seen_ids: SeenIds = field(default_factory=SeenIds)
     ignored_columns: set[str] = field(default_factory=set)
     this_year: int = field(default_factory=lambda: dt.date.today().year)
+    #: Larger parks are refused as implausible (None: any size, ``--allow-large``).
+    max_area_m2: float | None = None
+    #: For messages: the file's name and where its CRS came from.
+    source_name: str = "the file"
+    crs_from: str = "declared"
+    #: Whether the coordinates still have to be checked against the CRS (the first chunk does it).
+    check_crs: bool = True
+    #: Every row's id, kept for ``--snapshot`` (which stored parks the file still holds).
+    keep_ids: bool = False
+    all_ids: list[np.ndarray] = field(default_factory=list)
 
 
 def validate_parks(chunk: Chunk, ctx: ParkContext) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -64,9 +77,15 @@ def validate_parks(chunk: Chunk, ctx: ParkContext) -> tuple[pd.DataFrame, list[d
     check_utf8(frame, rej, encoding_hint=False)
     col = columns_of(frame, ctx.preset, ctx.overrides)
 
-    geoms, notes = _repair_geometries(_read_geometries(chunk, col, n), rej)
-    geoms = _to_rd(geoms, ctx.crs)
+    raw = _read_geometries(chunk, col, n)
+    if ctx.check_crs:  # the first chunk: a file in the wrong CRS throughout is refused before any write
+        ctx.check_crs = False
+        x, y = _sample_xy(raw, rej)
+        refuse_contradicting(x, y, ctx.crs, name=ctx.source_name, how=ctx.crs_from)
+    polygons = polygons_in_rd(raw, ctx.crs, rej)
+    geoms, notes = polygons.geoms, polygons.notes
     _check_inside_netherlands(geoms, rej)
+    check_area(geoms, rej, ctx.max_area_m2)
     name = _names(col, n, ctx, rej)
     kind_raw, kind = _kinds(col, n)
     mcode = _municipality_codes(col, n, rej)
@@ -74,6 +93,7 @@ def validate_parks(chunk: Chunk, ctx: ParkContext) -> tuple[pd.DataFrame, list[d
     year = _takeover_years(col, n, ctx, rej)
     ids = _park_ids(frame, col, geoms, rows, ctx, rej)
     attrs = _park_attributes(frame, ctx, notes, kind_raw)
+    _strict_attributes(attrs, rej)
 
     out = pd.DataFrame({
         "source_id": ids,
@@ -103,46 +123,28 @@ def _read_geometries(chunk: Chunk, col: Columns, n: int) -> np.ndarray:
     return geoms
 
 
-def _repair_geometries(geoms: np.ndarray, rej: Rejections) -> tuple[np.ndarray, np.ndarray]:
-    """Polygonal, valid geometries (repaired where possible, with a note); rows without one are rejected."""
-    n = len(geoms)
-    repaired = np.full(n, None, dtype=object)
-    notes = np.full(n, None, dtype=object)
-    geom_reason = np.full(n, None, dtype=object)
-    for i, g in enumerate(geoms):
-        if g is None:
-            geom_reason[i] = "row has no geometry"
+def _sample_xy(geoms: np.ndarray, rej: Rejections) -> tuple[np.ndarray, np.ndarray]:
+    """A point of each of the first rows' geometries in the file's own CRS (for the whole-file CRS check)."""
+    rows = np.flatnonzero(~pd.isna(geoms) & rej.ok)[:SAMPLE_ROWS]
+    x, y = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    for k, i in enumerate(rows):
+        try:
+            g = geoms[i]
+            if not g.is_empty:
+                x[k], y[k] = g.envelope.centroid.x, g.envelope.centroid.y
+        except GEOMETRY_ERRORS:
             continue
-        was_valid = g.is_valid
-        fixed, why = geo.repair_polygonal(g)
-        if fixed is None:
-            geom_reason[i] = why
-        else:
-            repaired[i] = fixed
-            if not was_valid:
-                notes[i] = "invalid geometry repaired with make_valid"
-    rej.add(~pd.isna(geom_reason), "geometry", geom_reason)
-    return repaired, notes
-
-
-def _to_rd(geoms: np.ndarray, crs: str) -> np.ndarray:
-    """The geometries reprojected to RD New (EPSG:28992), in which parks are stored and measured."""
-    ok_geom = ~pd.isna(geoms)
-    if ok_geom.any() and crs != geo.RD:
-        geoms[ok_geom] = shapely.transform(
-            geoms[ok_geom].astype(object),
-            lambda xy: np.column_stack(geo.transformer(crs, geo.RD).transform(xy[:, 0], xy[:, 1])),
-        )
-    return geoms
+    return x, y
 
 
 def _check_inside_netherlands(geoms: np.ndarray, rej: Rejections) -> None:
     """Reject parks whose centroid lies outside the Netherlands: almost always a wrong ``--crs``."""
-    ok_geom = ~pd.isna(geoms)
-    if not ok_geom.any():
+    ok_geom = np.flatnonzero(~pd.isna(geoms) & rej.ok)
+    if not len(ok_geom):
         return
-    centroids = shapely.centroid(geoms[ok_geom].astype(object))
-    lon, lat = geo.to_lonlat(shapely.get_x(centroids), shapely.get_y(centroids), geo.RD)
+    bounds = shapely.bounds(geoms[ok_geom].astype(object))
+    with np.errstate(all="ignore"):
+        lon, lat = geo.to_lonlat((bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2, geo.RD)
     outside = np.zeros(len(geoms), dtype=bool)
     outside[ok_geom] = ~geo.inside_netherlands_lonlat(lon, lat)
     rej.add(outside, "geometry", "park lies outside the Netherlands (area of use of EPSG:28992); check --crs")
@@ -202,20 +204,41 @@ def _park_ids(frame: pd.DataFrame, col: Columns, geoms: np.ndarray, rows: np.nda
     # Files without ids (TOP10NL extracts) get an id from the geometry (to the centimetre) and all values
     # of the row: the same polygon under two names stays two records, an exact repeat is a duplicate.
     def content() -> pd.Series:
-        geom_key = pd.Series([
-            "" if g is None else shapely.to_wkb(shapely.set_precision(g, 0.01), hex=True) for g in geoms
-        ], dtype=object)
-        return geom_key + row_content(frame)
+        return pd.Series([_geometry_key(g) for g in geoms], dtype=object) + row_content(frame)
 
     ids = source_ids(id_col, content, len(frame))
+    if ctx.keep_ids:
+        ctx.all_ids.append(ids)
     check_duplicates(ids, rows, ctx.seen_ids, rej)
     return ids
+
+
+def _geometry_key(g: Any) -> str:
+    """The geometry to the centimetre as hex WKB ('' for none, or one GEOS cannot snap to that grid)."""
+    if g is None:
+        return ""
+    try:
+        return str(shapely.to_wkb(shapely.set_precision(g, 0.01), hex=True))
+    except GEOMETRY_ERRORS:
+        return ""
+
+
+def _strict_attributes(attrs: list[dict[str, Any]], rej: Rejections) -> None:
+    """Attributes as strict JSON (RFC 8259); a value JSON cannot hold is the row's rejection."""
+    reasons = np.full(len(attrs), None, dtype=object)
+    for i in np.flatnonzero(rej.ok):
+        if attrs[i]:
+            try:
+                attrs[i] = strict(attrs[i])
+            except NotStrict as exc:
+                reasons[i] = str(exc)
+    rej.add(~pd.isna(reasons), "attributes", reasons)
 
 
 def _park_attributes(frame: pd.DataFrame, ctx: ParkContext, notes: np.ndarray,
                      kind_raw: pd.Series) -> list[dict[str, Any]]:
     """Unmapped columns (never personal traits) plus repair notes and an unrecognised source kind."""
-    used = mapped_names(ctx.preset, ctx.overrides, _PARK_TARGETS)
+    used = mapped_names(ctx.preset, ctx.overrides, PARK_TARGETS)
     if ctx.id_column:
         used.add(ctx.id_column)
     attrs, traits = attributes(frame, used)

@@ -6,6 +6,7 @@ can fix the source. A row is either in the clean output or in the rejections, ne
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from collections.abc import Iterable
@@ -27,10 +28,12 @@ from .columns import (
     row_content,
     source_ids,
 )
+from .crs_check import refuse_contradicting
 from .errors import FileRefused
+from .jsonvalues import KeyBudget, NotStrict, strict
 from .presets import SIGNAL_FIELDS, TOPIC_PATTERNS, Preset
 from .readers import Chunk
-from .rows import Rejections, check_duplicates, check_malformed, check_utf8, each, json_safe
+from .rows import Rejections, SeenIds, check_duplicates, check_malformed, check_utf8, each
 from .signal_points import Points, locate_in_rd, read_points
 
 __all__ = ["ParkResolver", "SignalContext", "validate_signals"]
@@ -59,9 +62,18 @@ class SignalContext:
     parks: ParkResolver | None = None
     max_name_length: int = 200
     today: dt.date = field(default_factory=dt.date.today)
-    seen_ids: dict[str, int] = field(default_factory=dict)
+    seen_ids: SeenIds = field(default_factory=SeenIds)
     ignored_columns: set[str] = field(default_factory=set)
     encoding_hint: bool = True
+    #: For messages: the file's name and where its CRS came from.
+    source_name: str = "the file"
+    crs_from: str = "declared"
+    #: Whether the coordinates still have to be checked against the CRS (the first chunk does it).
+    check_crs: bool = True
+    #: Keep every row's id (``--snapshot`` must know which stored signals the file still holds).
+    keep_ids: bool = False
+    all_ids: list[np.ndarray] = field(default_factory=list)
+    keys: KeyBudget = field(default_factory=KeyBudget)
 
 
 def validate_signals(chunk: Chunk, ctx: SignalContext) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -81,6 +93,7 @@ def validate_signals(chunk: Chunk, ctx: SignalContext) -> tuple[pd.DataFrame, li
     stype = _types(col, n, fixed_type, rej)
     dates = _dates(col, n, ctx, rej)
     points = read_points(chunk, col, ctx.crs, rej)
+    _check_crs(points, col, ctx, rej)
     locate_in_rd(points, rej)
     park = _explicit_parks(col, n, ctx, rej)
     _check_located(points, park, rej)
@@ -88,23 +101,28 @@ def validate_signals(chunk: Chunk, ctx: SignalContext) -> tuple[pd.DataFrame, li
     name, subtype = _names_and_subtypes(col, n, ctx, rej)
     attrs = _signal_attributes(frame, n, ctx, fixed_type, rej)
     _add_topics(frame, n, ctx, attrs)
-    for i, nm in enumerate(name.tolist()):
-        if extra[i]:
-            attrs[i].update(extra[i])
-        if nm:
-            attrs[i]["name"] = nm
+    for k in np.flatnonzero((name != "").to_numpy()).tolist():
+        attrs[k]["name"] = name.iat[k]
+    for i, more in extra.items():
+        attrs[i].update(more)
+    _check_strict(attrs, ctx, rej)
     ids = source_ids(col("source_id"), lambda: row_content(frame), n)
+    if ctx.keep_ids:
+        ctx.all_ids.append(ids)
     check_duplicates(ids, rows, ctx.seen_ids, rej)
 
+    sub = subtype.to_numpy(dtype=object).copy()
+    sub[sub == ""] = None
+    # Text columns stay Python objects (pandas 3 would turn them into Arrow strings and back again).
     out = pd.DataFrame({
-        "source_id": ids,
-        "type": stype.to_numpy(dtype=object),
-        "subtype": subtype.replace("", None).to_numpy(dtype=object),
-        "date": dates.dt.date.to_numpy(dtype=object),
+        "source_id": pd.Series(ids, dtype=object),
+        "type": pd.Series(stype.to_numpy(dtype=object), dtype=object),
+        "subtype": pd.Series(sub, dtype=object),
+        "date": dates.to_numpy(dtype="datetime64[D]"),
         "x": points.x,
         "y": points.y,
         "explicit_park": park,
-        "attributes": attrs,
+        "attributes": pd.Series(attrs, dtype=object),
         "row_number": rows,
     })
     return out[rej.ok].reset_index(drop=True), rej.records(chunk)
@@ -118,7 +136,7 @@ def _types(col: Columns, n: int, fixed_type: str | None, rej: Rejections) -> pd.
         tcol = col("type")
         if tcol is None:
             raise FileRefused("no signal type: pass --type TYPE or give the file a 'type' column")
-        stype = clean_text(tcol, n).str.lower()
+        stype = pd.Series([t.lower() for t in clean_text(tcol, n).tolist()], dtype=object)
     unknown = ~stype.isin(SIGNAL_TYPES).to_numpy()
     rej.add(unknown, "type", each(stype, lambda t: f"unknown signal type {t!r}; known: {', '.join(SIGNAL_TYPES)}"))
     return stype
@@ -167,20 +185,37 @@ def _check_located(points: Points, park: np.ndarray, rej: Rejections) -> None:
     rej.add(nowhere, "location", "no location and no park: give lon/lat, x/y, wkt or a park_id/park_ref")
 
 
-def _outcomes(col: Columns, n: int, stype: pd.Series, points: Points, rej: Rejections) -> list[dict[str, Any]]:
-    """Per-row outcome attributes: inspections need violation yes/no, registrations a resident count."""
-    is_insp, vbool, cats = _inspection_outcomes(col, n, stype, rej)
-    residents = _residents(col, n, stype, rej)
-    extra: list[dict[str, Any]] = [{} for _ in range(n)]
-    vlist, clist = vbool.tolist(), cats.tolist()
-    for i in np.flatnonzero(is_insp):
-        if vlist[i] is not None:
-            extra[i]["violation"] = bool(vlist[i])
-            extra[i]["categories"] = clist[i]
-    for i in np.flatnonzero(np.isfinite(residents)):
-        extra[i]["residents"] = int(residents[i])
-    for i in np.flatnonzero(~pd.isna(points.note)):
-        extra[i]["location_note"] = points.note[i]
+def _check_crs(points: Points, col: Columns, ctx: SignalContext, rej: Rejections) -> None:
+    """On the first chunk: refuse a file whose coordinates contradict its CRS throughout (before any write)."""
+    if not ctx.check_crs:
+        return
+    ctx.check_crs = False
+    if col("lon") is not None or col("lat") is not None:
+        how = "lon/lat columns"
+    elif col("x") is not None or col("wkt") is not None:
+        how = "--crs"
+    else:
+        how = ctx.crs_from
+    ok = rej.ok
+    refuse_contradicting(points.x[ok], points.y[ok], points.crs or "EPSG:4326", name=ctx.source_name, how=how)
+
+
+def _outcomes(col: Columns, n: int, stype: pd.Series, points: Points, rej: Rejections) -> dict[int, dict[str, Any]]:
+    """Outcome attributes by row: inspections need violation yes/no, registrations a resident count."""
+    extra: dict[int, dict[str, Any]] = {}
+    is_insp = (stype == "inspection").to_numpy()
+    if is_insp.any() or col("violation") is not None or col("categories") is not None:
+        is_insp, vbool, cats = _inspection_outcomes(col, n, stype, rej)
+        vlist, clist = vbool.tolist(), cats.tolist()
+        for i in np.flatnonzero(is_insp).tolist():
+            if vlist[i] is not None:
+                extra.setdefault(i, {}).update(violation=bool(vlist[i]), categories=clist[i])
+    if col("residents") is not None or (stype == "registration").to_numpy().any():
+        residents = _residents(col, n, stype, rej)
+        for i in np.flatnonzero(np.isfinite(residents)).tolist():
+            extra.setdefault(i, {})["residents"] = int(residents[i])
+    for i in np.flatnonzero(~pd.isna(points.note)).tolist():
+        extra.setdefault(i, {})["location_note"] = points.note[i]
     return extra
 
 
@@ -214,30 +249,71 @@ def _residents(col: Columns, n: int, stype: pd.Series, rej: Rejections) -> np.nd
 def _names_and_subtypes(col: Columns, n: int, ctx: SignalContext, rej: Rejections) -> tuple[pd.Series, pd.Series]:
     """Name and subtype; overlong ones are rejected rather than cut, so nothing is stored half."""
     name = clean_text(col("name"), n)
-    rej.add((name.str.len() > ctx.max_name_length).to_numpy(), "name",
-            f"name is longer than {ctx.max_name_length} characters")
+    if col("name") is not None:
+        rej.add((name.str.len() > ctx.max_name_length).to_numpy(), "name",
+                f"name is longer than {ctx.max_name_length} characters")
     subtype = clean_text(col("subtype"), n)
-    rej.add((subtype.str.len() > 100).to_numpy(), "subtype", "subtype is longer than 100 characters")
+    if col("subtype") is not None:
+        rej.add((subtype.str.len() > 100).to_numpy(), "subtype", "subtype is longer than 100 characters")
     return name, subtype
+
+
+def _given_attributes(given: Any) -> dict[str, Any] | None:
+    """An ``attributes`` value as an object: a dict, or JSON text holding one (a CSV column); else None."""
+    if isinstance(given, dict):
+        return given
+    if isinstance(given, str) and given.strip().startswith("{"):
+        try:
+            value = json.loads(given)
+        except (ValueError, RecursionError):
+            return None
+        return value if isinstance(value, dict) else None
+    return None
 
 
 def _signal_attributes(frame: pd.DataFrame, n: int, ctx: SignalContext, fixed_type: str | None,
                        rej: Rejections) -> list[dict[str, Any]]:
-    """Unmapped columns and a JSON ``attributes`` object per row, never personal traits (those are named)."""
+    """Unmapped columns and a JSON ``attributes`` object per row, never personal traits (those are named).
+
+    Values are made strict JSON later (:func:`_check_strict`), for every entry point alike.
+    """
     used = mapped_names(ctx.preset, ctx.overrides, SIGNAL_FIELDS)
     if fixed_type and "type" not in ctx.preset.columns and "type" not in ctx.overrides:
         used.discard("type")  # a 'type' column beside --type is kept as an attribute
     attrs, traits = attributes(frame.drop(columns=["attributes"], errors="ignore"), used)
     ctx.ignored_columns.update(traits)
-    if "attributes" in frame.columns:  # JSON payloads may carry an attributes object per row
+    if "attributes" in frame.columns:  # JSON payloads (and some files) carry an attributes object per row
+        bad = np.zeros(n, dtype=bool)
         for i, given in enumerate(frame["attributes"].tolist()):
-            if isinstance(given, dict):
-                clean = {k: json_safe(v) for k, v in given.items() if not personal_trait(k)}
-                ctx.ignored_columns.update(k for k in given if personal_trait(k))
-                attrs[i] = {**clean, **attrs[i]}
-            elif given not in (None, "") and not (isinstance(given, float) and math.isnan(given)):
-                rej.add(np.arange(n) == i, "attributes", "attributes must be a JSON object")
+            if given is None or (isinstance(given, float) and math.isnan(given)) or \
+                    (isinstance(given, str) and not given.strip()):
+                continue
+            obj = _given_attributes(given)
+            if obj is None:
+                bad[i] = True
+                continue
+            traits_here = [k for k in obj if personal_trait(str(k))]
+            ctx.ignored_columns.update(str(k) for k in traits_here)
+            attrs[i] = {**{k: v for k, v in obj.items() if k not in traits_here}, **attrs[i]}
+        rej.add(bad, "attributes", "attributes must be a JSON object")
     return attrs
+
+
+def _check_strict(attrs: list[dict[str, Any]], ctx: SignalContext, rej: Rejections) -> None:
+    """Attributes as strict JSON within the size bounds; a row that breaks them is rejected with the reason."""
+    reasons = np.full(len(attrs), None, dtype=object)
+    ok = rej.ok
+    for i in np.flatnonzero(ok):
+        a = attrs[i]
+        if not a:
+            continue
+        try:
+            attrs[i] = strict(a)
+        except NotStrict as exc:
+            reasons[i] = str(exc)
+            continue
+        reasons[i] = ctx.keys.admit(a.keys())
+    rej.add(~pd.isna(reasons), "attributes", reasons)
 
 
 def _add_topics(frame: pd.DataFrame, n: int, ctx: SignalContext, attrs: list[dict[str, Any]]) -> None:

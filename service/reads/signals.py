@@ -27,7 +27,7 @@ def recent_signals(store: Store, since: dt.date, park_ids: Iterable[int] | None 
     """Located signals dated ``since`` or later (of ``park_ids`` when given), newest first."""
     s = schema.signals
     q = (sa.select(s.c.x, s.c.y, s.c.type, s.c.date, s.c.subtype, s.c.park_id)
-         .where(s.c.date >= since, s.c.x.is_not(None), s.c.y.is_not(None))
+         .where(s.c.date >= since, s.c.x.is_not(None), s.c.y.is_not(None), schema.current(s))
          .order_by(s.c.date.desc(), s.c.id.desc()).limit(limit))
     rows: list[Any] = []
     with connection(store) as conn:
@@ -44,10 +44,11 @@ def park_signals(store: Store, park_id: int, limit: int = 500) -> tuple[list[dic
     """A park's signals, newest first (at most ``limit``), and how many it has in all."""
     s = schema.signals
     with connection(store) as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(s).where(s.c.park_id == park_id)).scalar_one()
+        mine = sa.and_(s.c.park_id == park_id, schema.current(s))
+        total = conn.execute(sa.select(sa.func.count()).select_from(s).where(mine)).scalar_one()
         rows = conn.execute(sa.select(s.c.id, s.c.source, s.c.type, s.c.subtype, s.c.date, s.c.x, s.c.y,
                                       s.c.assignment, s.c.distance_m, s.c.attributes)
-                            .where(s.c.park_id == park_id).order_by(s.c.date.desc(), s.c.id.desc()).limit(limit)).all()
+                            .where(mine).order_by(s.c.date.desc(), s.c.id.desc()).limit(limit)).all()
     out = []
     for r in rows:
         d = dict(r._mapping)
@@ -61,16 +62,16 @@ def latest_signal_by_type(store: Store, park_id: int) -> dict[str, str]:
     """Date of the newest signal of each type tied to the park (freshness when no score says it)."""
     s = schema.signals
     with connection(store) as conn:
-        rows = conn.execute(sa.select(s.c.type, sa.func.max(s.c.date)).where(s.c.park_id == park_id)
-                            .group_by(s.c.type)).all()
+        rows = conn.execute(sa.select(s.c.type, sa.func.max(s.c.date))
+                            .where(s.c.park_id == park_id, schema.current(s)).group_by(s.c.type)).all()
     return {t: _iso(d) for t, d in rows}
 
 
 def last_inspections(store: Store, park_ids: Iterable[int] | None = None) -> dict[int, dt.date]:
     """Per park, the date of its latest inspection signal (visits included)."""
     s = schema.signals
-    q = (sa.select(s.c.park_id, sa.func.max(s.c.date)).where(s.c.type == "inspection", s.c.park_id.is_not(None))
-         .group_by(s.c.park_id))
+    q = (sa.select(s.c.park_id, sa.func.max(s.c.date))
+         .where(s.c.type == "inspection", s.c.park_id.is_not(None), schema.current(s)).group_by(s.c.park_id))
     with connection(store) as conn:
         rows = conn.execute(q).all()
     wanted = None if park_ids is None else {int(i) for i in park_ids}

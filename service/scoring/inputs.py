@@ -1,7 +1,8 @@
 """Reading the engine's inputs from the store: parks, the signals a model needs, freshness, neighbours.
 
-Only what the model reads leaves the database: the signal types it uses, dated inside its longest window,
-assigned to a park (own, or nearby within the model's distance), and of their attributes only the fields
+Only what the model reads leaves the database: the current signals of current parks (a snapshot retires
+what its source no longer holds), of the types it uses, dated inside its longest window, assigned to a park
+(own, or nearby within the model's distance), and of their attributes only the fields
 its factors name (extracted by the database's JSON functions, on SQLite and PostgreSQL alike). Signals are
 streamed in chunks, so memory grows with the arrays kept, not with the rows read.
 """
@@ -38,12 +39,13 @@ def _id_batches(ids: Sequence[int] | None) -> list[list[int] | None]:
 
 
 def load_parks(conn: Connection, park_ids: Iterable[int] | None = None) -> ParkFrame:
-    """The parks (all, or ``park_ids``) with the attributes a model may read."""
+    """The current parks (all, or those of ``park_ids``) with the attributes a model may read; retired parks
+    are not scored."""
     p = schema.parks
     cols = [p.c.id, p.c.unit_count, p.c.area_m2, p.c.operator, p.c.takeover_year, p.c.kind, p.c.attributes]
     rows: list[Any] = []
     for batch in _id_batches(None if park_ids is None else list(park_ids)):
-        q = sa.select(*cols)
+        q = sa.select(*cols).where(schema.current(p))
         if batch is not None:
             q = q.where(p.c.id.in_(batch))
         rows.extend(dict(r._mapping) for r in conn.execute(q))
@@ -139,7 +141,12 @@ def _signal_query(model: Model, as_of: dt.date, dialect: str, park_ids: list[int
     own = s.c.assignment.in_(("explicit", "inside"))
     scope = sa.or_(own, sa.and_(s.c.assignment == "nearby", s.c.type.in_(nearby_types),
                                 s.c.distance_m <= model.nearby_distance_m)) if nearby_types else own
-    q = sa.select(*cols).where(s.c.park_id.is_not(None), date <= as_of, stype.in_(types), scope)
+    # Retired signals, and the signals of retired parks, count for nothing (a snapshot of their source no
+    # longer holds them); the retired parks are few, so NOT IN their ids costs the scan next to nothing.
+    p = schema.parks
+    retired_parks = sa.select(p.c.id).where(~schema.current(p)).scalar_subquery()
+    q = sa.select(*cols).where(s.c.park_id.is_not(None), date <= as_of, stype.in_(types), scope,
+                               schema.current(s), s.c.park_id.not_in(retired_parks))
     start = signal_window_start(model, as_of)
     if packed and (start is None or start < _PACK_FIRST):
         q = q.where(date >= _PACK_FIRST)  # the packed key holds days from 1900 on (a model without windows)
@@ -192,7 +199,9 @@ def _rows(conn: Connection, sql: str, chunk_rows: int) -> Iterator[Sequence[Sequ
         finally:
             cursor.close()
     else:
-        result = conn.execution_options(stream_results=True, yield_per=chunk_rows).exec_driver_sql(sql)
+        # Options of this statement only: Connection.execution_options() would make every later statement on
+        # the caller's connection a server-side cursor too (PostgreSQL refuses UPDATEs and executemany there).
+        result = conn.exec_driver_sql(sql, execution_options={"stream_results": True, "yield_per": chunk_rows})
         for rows in result.partitions(chunk_rows):
             yield rows
 

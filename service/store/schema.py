@@ -211,6 +211,9 @@ park_scores = sa.Table(
     sa.Column("previous_score", sa.Float),
     sa.Column("base_points", sa.Float),
     sa.Column("incremental", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Added by 0006: the date this park's score counts signals up to (a live incremental update moves it to
+    # today; a full run sets every park to the run's as-of date). Empty on older rows: the run's date.
+    sa.Column("as_of", sa.Date),
     sa.Index("ix_park_scores_park", "park_id", "run_id"),
 )
 
@@ -333,4 +336,41 @@ backtests = sa.Table(
     sa.Column("model_version", sa.String(50), nullable=False),
     sa.Column("model_hash", sa.String(64), nullable=False),
     sa.Column("result", _json, nullable=False),
+)
+
+#: Visits planned together (0006): the park, the day, the officers going (user ids) and the partner
+#: organisations joining, with a purpose from the park's top reasons. Recording the outcome closes the plan.
+visit_plans = sa.Table(
+    "visit_plans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("park_id", sa.Integer, sa.ForeignKey("parks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("planned_for", sa.Date, nullable=False),
+    sa.Column("purpose", sa.String(80), nullable=False),
+    sa.Column("officers", _json, nullable=False),
+    sa.Column("partners", _json, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False, server_default="planned"),  # planned | done | cancelled
+    sa.Column("visit_id", sa.String(64)),
+    sa.Column("created_by", sa.Integer),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_visit_plans_park", "park_id", "status"),
+    sa.Index("ix_visit_plans_date", "planned_for"),
+)
+
+#: Referrals to the social domain found on a visit (0006): counted per park and domain, never naming persons
+#: and never part of the risk score. Open until the social domain closes them.
+referrals = sa.Table(
+    "referrals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("park_id", sa.Integer, sa.ForeignKey("parks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("visit_id", sa.String(64), nullable=False),
+    sa.Column("plan_id", sa.Integer),
+    sa.Column("domain", sa.String(40), nullable=False),
+    sa.Column("households", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(8), nullable=False, server_default="open"),  # open | closed
+    sa.Column("created_by", sa.Integer),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Index("ix_referrals_park", "park_id", "status"),
 )

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from service.ingest.readers import Chunk
-from service.ingest.rows import Rejections, check_duplicates, each, json_safe
+from service.ingest.rows import Rejections, SeenIds, check_duplicates, each, json_safe
 
 
 def test_first_reason_wins_and_records_keep_the_raw_row() -> None:
@@ -31,11 +31,14 @@ def test_lazy_reason_is_phrased_for_rejected_rows_only() -> None:
 def test_duplicates_point_at_the_first_row_and_skip_rejected_rows() -> None:
     rej = Rejections(4)
     rej.add(np.array([True, False, False, False]), "x", "earlier reason")
-    seen: dict[str, int] = {}
+    seen = SeenIds()
     check_duplicates(np.array(["a", "a", "h:1", "h:1"], dtype=object), np.arange(1, 5), seen, rej)
     assert rej.reason.tolist() == ["earlier reason", None, None,
                                    "row repeats row 3 exactly (same geometry and values)"]
-    assert seen == {"a": 2, "h:1": 3}
+    assert len(seen) == 2 and (seen.first_row("a"), seen.first_row("h:1")) == (2, 3)
+    later = Rejections(2)  # the next chunk: a repeat of an earlier chunk's id points back to it
+    check_duplicates(np.array(["b", "a"], dtype=object), np.arange(5, 7), seen, later)
+    assert later.reason.tolist() == [None, "duplicate id 'a' in this file (first on row 2)"]
 
 
 def test_json_safe_keeps_bad_bytes_as_escapes() -> None:

@@ -23,6 +23,9 @@ from service.store import Store, schema
 
 from .conftest import Server
 
+#: Real clients against a real server on loopback: part of `make test`, not of the fast inner loop.
+pytestmark = pytest.mark.slow
+
 needs_oapif = pytest.mark.skipif("OAPIF" not in pyogrio.list_drivers(), reason="this GDAL has no OAPIF driver")
 
 #: Boxes (CRS84) over the demo region: one with a few parks, one with many, one with none.

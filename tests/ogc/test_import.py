@@ -24,6 +24,9 @@ from service.store import Store, schema
 
 from .conftest import Server, serve
 
+#: Real clients against a real server on loopback: part of `make test`, not of the fast inner loop.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def empty(tmp_path: Path) -> Iterator[tuple[Settings, Store]]:

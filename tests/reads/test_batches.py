@@ -67,3 +67,18 @@ def test_iter_batches_newest_first_within_the_limit(store, settings, tmp_path) -
 
 def test_no_batches_yet(store) -> None:
     assert iter_batches(store) == []
+
+
+def test_batches_say_who_ran_them_and_what_a_snapshot_did(store, settings, tmp_path) -> None:
+    import os
+    import socket
+
+    _import(store, settings, tmp_path, [["a", "2024-01-01", RD_X, RD_Y], ["b", "2024-01-01", RD_X, RD_Y]],
+            source="feed")
+    path = write_csv(tmp_path / "snap.csv", ["source_id", "date", "x", "y"], [["a", "2024-01-01", RD_X, RD_Y]])
+    import_signals(store, path, settings=settings, signal_type="complaint", crs="EPSG:28992", source="feed",
+                   snapshot=True)
+    latest, first = iter_batches(store)
+    assert (latest["retired"], latest["revived"], first["retired"]) == (1, 0, 0)
+    assert (latest["pid"], latest["host"]) == (os.getpid(), socket.gethostname())
+    assert latest["heartbeat_at"] is not None and latest["options"]["snapshot"] is True
