@@ -18,7 +18,7 @@ __all__ = ["build_document", "undocumented_operations", "ROUTE_DOCS"]
 
 _PREFIX = "/api/v1"
 _REF = "#/components/schemas/{model}"
-_MAX_ID = 2**63 - 1  # the largest id a store column holds
+_MAX_ID = 2**31 - 1  # the largest id an integer column holds on PostgreSQL (larger ids answer 404)
 
 
 class SignalPostQuery(Query):

@@ -24,6 +24,7 @@ from .errors import NotFound
 __all__ = ["Reference", "resolve_reference", "changes_since", "changed_park_ids"]
 
 _EPSILON = 0.005  # scores are stored to the hundredth
+MAX_ID = 2**31 - 1  # the largest id an integer column holds on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ def resolve_reference(store: Store, since: str) -> Reference:
     after: dt.datetime | None = None
     with connection(store) as conn:
         if text.isdigit():
+            if int(text) > MAX_ID:
+                raise NotFound(f"no published score run with id {text}")
             row = conn.execute(sa.select(r.c.id, r.c.as_of).where(r.c.id == int(text), done)).first()
             if row is None:
                 raise NotFound(f"no published score run with id {text}")
