@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyogrio
 import shapely
 from pyproj import CRS
 
@@ -146,6 +145,9 @@ def _estimate_rows(frame: pd.DataFrame, size: int) -> int:
 
 
 def _open_geo(path: Path, layer: str | None, crs: str | None, encoding: str | None) -> Source:
+    # GDAL is imported on first use: it costs a web worker ~100 MiB, and only an import opens a geodata file.
+    import pyogrio
+
     try:
         layers = pyogrio.list_layers(path)
         names = [str(row[0]) for row in layers]

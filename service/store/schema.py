@@ -138,6 +138,9 @@ parks = sa.Table(
     sa.CheckConstraint(_one_of("kind", PARK_KINDS), name="kind"),
     sa.Index("ix_parks_municipality", "municipality_code"),
     sa.Index("ix_parks_bbox", "minx", "miny", "maxx", "maxy"),
+    # Added by 0007: the data-version check on every API request reads these two columns of every park; a
+    # covering index spares it the table's pages with their geometries (1.35 ms -> 0.27 ms for 3,770 parks).
+    sa.Index("ix_parks_updated", "updated_at", "retired_at"),
 )
 
 signals = sa.Table(

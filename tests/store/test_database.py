@@ -41,3 +41,24 @@ def test_constraints_guard_the_data(store) -> None:
             conn.execute(schema.parks.insert().values(
                 source="s", source_id="1", kind="castle", area_m2=1, geom_wkb=_SQUARE, minx=0, miny=0, maxx=1, maxy=1,
                 row_hash="x"))
+
+
+
+def test_data_version_reads_parks_through_a_covering_index(tmp_path) -> None:
+    """Every API request asks for the data version: on SQLite none of its queries may scan a table's pages
+    (the parks' geometries and all), only indexes."""
+    from service.reads.scores import data_version
+
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    store.upgrade()
+    issued: list[tuple[str, object]] = []
+    sa.event.listen(store.engine, "before_cursor_execute",
+                    lambda conn, cursor, sql, params, context, many:
+                    issued.append((sql, params)) if sql.lstrip().upper().startswith("SELECT") else None)
+    data_version(store)
+    assert len(issued) >= 4
+    with store.connect() as conn:
+        plans = [" ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+                 for sql, params in issued]
+    assert any("COVERING INDEX ix_parks_updated" in plan for plan in plans)
+    assert not [plan for plan in plans if "SCAN" in plan and "INDEX" not in plan], plans
