@@ -191,7 +191,7 @@ def _rows_per_statement(conn: Connection) -> int:
     Few, large statements matter with a second thread: the driver lets go of the GIL once per statement and
     waits for it again afterwards, so 2,000 statements of 500 rows cost the 1M-row import ~4 s of waiting
     while the main thread validates; 400 of 2,520 rows cost a fifth of that."""
-    driver = conn.connection.driver_connection
+    driver: Any = conn.connection.driver_connection
     limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if hasattr(driver, "getlimit") else 999
     return max(1, limit // len(INSERT_COLUMNS))
 
