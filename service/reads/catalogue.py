@@ -25,8 +25,8 @@ from ..store import Store, connection, schema
 from ..vocab import RISK_CLASSES, THEMES
 from .scores import data_version
 
-__all__ = ["ParkCatalogue", "ParkFilter", "catalogue", "build_catalogue", "CRS84", "RD_CRS", "SORT_FIELDS",
-           "PROPERTY_FIELDS"]
+__all__ = ["ParkCatalogue", "ParkFilter", "catalogue", "build_catalogue", "patch_catalogue", "CRS84", "RD_CRS",
+           "SORT_FIELDS", "PROPERTY_FIELDS"]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 RD_CRS = "http://www.opengis.net/def/crs/EPSG/0/28992"
@@ -85,6 +85,7 @@ class ParkCatalogue:
     features_wgs: list[str] = field(repr=False)
     features_rd: list[str] = field(repr=False)
     features_bare: list[str] = field(repr=False)
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     _trees: dict[str, STRtree] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -189,11 +190,13 @@ def _park_rows(conn: sa.Connection) -> list[Any]:
     return list(conn.execute(sa.select(*cols).where(p.c.retired_at.is_(None)).order_by(p.c.id)))
 
 
-def _score_rows(conn: sa.Connection, run_id: int) -> dict[int, Any]:
+def _score_rows(conn: sa.Connection, run_id: int, parks: Sequence[int] | None = None) -> dict[int, Any]:
     ps = schema.park_scores
     q = sa.select(ps.c.park_id, ps.c.score, ps.c.risk_class, ps.c.change, ps.c.previous_score, ps.c.hotspot,
                   ps.c.hotspot_p, ps.c.themes, ps.c.factors, ps.c.freshness, ps.c.updated_at, ps.c.as_of)
     q = q.where(ps.c.run_id == run_id)
+    if parks is not None:
+        q = q.where(ps.c.park_id.in_(parks))
     return {int(r.park_id): r for r in conn.execute(q)}
 
 
@@ -248,8 +251,52 @@ def build_catalogue(store: Store) -> ParkCatalogue:
         version=version, run=run, ids=ids, props=props, geom_rd=geom_rd, geom_wgs=geom_wgs,
         features_wgs=[_feature(pr, json.loads(g)) for pr, g in zip(props, wgs_json)],
         features_rd=[_feature(pr, json.loads(g)) for pr, g in zip(props, rd_json)],
-        features_bare=[_feature(pr, None) for pr in props],
+        features_bare=[_feature(pr, None) for pr in props], labels=labels,
     )
+
+
+#: Parks re-scored since the cached catalogue above which a patch is not worth it and it is built afresh.
+PATCH_MAX_PARKS = 500
+
+
+def _patchable(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+    """Same published run, same parks: only incremental updates (and signals, which the catalogue does not
+    show) came in since ``old``; see :func:`.scores.data_version` for the tuple."""
+    return old[0] == new[0] and new[0] is not None and old[2:5] == new[2:5]
+
+
+def patch_catalogue(store: Store, cat: ParkCatalogue, version: tuple[Any, ...]) -> ParkCatalogue | None:
+    """``cat`` with the scores of the parks re-scored since its version, or None when a full build is due.
+
+    Every signal POST re-scores a few parks, and every worker would otherwise rebuild the whole catalogue
+    for the next request (~1 s for the national set). The patched catalogue is a new object (requests in
+    flight keep reading the old one); geometries, their trees and the features of other parks are shared."""
+    if cat.run is None or not _patchable(cat.version, version):
+        return None
+    u = schema.score_updates
+    with connection(store) as conn:
+        rows = conn.execute(sa.select(u.c.rescored).where(u.c.run_id == int(cat.run["id"]),
+                                                          u.c.id > int(cat.version[1] or 0))).scalars().all()
+        parks = sorted({int(p) for ids in rows for p in (_json(ids) or [])})
+        if len(parks) > PATCH_MAX_PARKS:
+            return None
+        p = schema.parks
+        cols = [p.c.id, p.c.name, p.c.kind, p.c.municipality_code, p.c.municipality_name, p.c.province,
+                p.c.unit_count, p.c.area_m2]
+        park_rows = {int(r.id): r for r in conn.execute(sa.select(*cols).where(p.c.id.in_(parks)))} if parks else {}
+        scores = _score_rows(conn, int(cat.run["id"]), parks) if parks else {}
+    props, wgs, rd, bare = list(cat.props), list(cat.features_wgs), list(cat.features_rd), list(cat.features_bare)
+    for pid in parks:
+        i = cat.position(pid)
+        if i is None or pid not in park_rows:
+            continue
+        props[i] = _properties(park_rows[pid], scores.get(pid), cat.run, cat.labels)
+        wgs[i] = _feature(props[i], json.loads(wgs[i])["geometry"])
+        rd[i] = _feature(props[i], json.loads(rd[i])["geometry"])
+        bare[i] = _feature(props[i], None)
+    return ParkCatalogue(version=version, run=cat.run, ids=cat.ids, props=props, geom_rd=cat.geom_rd,
+                         geom_wgs=cat.geom_wgs, features_wgs=wgs, features_rd=rd, features_bare=bare,
+                         labels=cat.labels, _trees=cat._trees)
 
 
 _CACHE: dict[str, ParkCatalogue] = {}
@@ -257,7 +304,8 @@ _LOCK = threading.Lock()
 
 
 def catalogue(store: Store) -> ParkCatalogue:
-    """The catalogue of ``store`` at its current data version (rebuilt when anything changed)."""
+    """The catalogue of ``store`` at its current data version: patched when only incremental updates came
+    in since the cached one, rebuilt when anything else changed."""
     version = data_version(store)
     cached = _CACHE.get(store.url)
     if cached is not None and cached.version == version:
@@ -265,6 +313,7 @@ def catalogue(store: Store) -> ParkCatalogue:
     with _LOCK:
         cached = _CACHE.get(store.url)
         if cached is None or cached.version != version:
-            cached = build_catalogue(store)
+            patched = patch_catalogue(store, cached, version) if cached is not None else None
+            cached = patched if patched is not None else build_catalogue(store)
             _CACHE[store.url] = cached
         return cached
