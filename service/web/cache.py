@@ -7,12 +7,16 @@ under the instance folder (``mapcache/``), so other workers and a restarted serv
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +68,48 @@ class MapCache:
                 return parts
         return None
 
+    def get_or_build(self, key: str, build: Callable[[], MapParts], wait_s: float = 15.0) -> tuple[MapParts, bool]:
+        """The entry of ``key`` (and whether it was cached), built by one thread of one worker at a time.
+
+        A signal POST changes the key of every worker at once; without this each worker's next requests
+        would all build the same map side by side. The others wait for the first build (a file lock beside
+        the entry, at most ``wait_s``) and then read it from disk."""
+        parts = self.get(key)
+        if parts is not None:
+            return parts, True
+        with self._build_lock(key, wait_s):
+            parts = self.get(key)
+            if parts is not None:
+                return parts, True
+            parts = build()
+            self.put(key, parts)
+            return parts, False
+
+    @contextmanager
+    def _build_lock(self, key: str, wait_s: float) -> Iterator[None]:
+        path = self._path(key)
+        fd = None
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path.with_suffix(".lock"), os.O_CREAT | os.O_RDWR, 0o644)
+            except OSError:
+                fd = None  # no lock without a writable folder: build without one
+        deadline = time.monotonic() + wait_s
+        try:
+            while fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        break  # a builder that hangs must not hold every page: build anyway
+                    time.sleep(0.02)
+            yield
+        finally:
+            if fd is not None:
+                os.close(fd)  # closing releases the lock
+
     def put(self, key: str, parts: MapParts) -> None:
         self._remember(key, parts)
         path = self._path(key)
@@ -83,7 +129,7 @@ class MapCache:
         with self._lock:
             self._memory.clear()
         if self.folder is not None and self.folder.is_dir():
-            for f in self.folder.glob("*.json"):
+            for f in [*self.folder.glob("*.json"), *self.folder.glob("*.lock")]:
                 f.unlink(missing_ok=True)
 
     def _remember(self, key: str, parts: MapParts) -> None:
@@ -99,3 +145,4 @@ class MapCache:
         files = sorted(self.folder.glob("*.json"), key=lambda f: f.stat().st_mtime, reverse=True)
         for old in files[self.max_files:]:
             old.unlink(missing_ok=True)
+            old.with_suffix(".lock").unlink(missing_ok=True)

@@ -90,13 +90,9 @@ def risk_map_page(rt: Runtime) -> RiskMapPage:
     flt, messages = parse_map_filter(request.args, municipalities=[c for c, _n in munis], themes=list(themes))
     lang = current_language()
     key = cache_key(reads.data_version(store), flt.key(), lang, settings.basemap, _static_url())
-    state = web_state()
-    parts = state.cache.get(key)
-    hit = parts is not None
     ref = reads.reference_date(store, run)
-    if parts is None:
-        parts = build_risk_map(rt, run_id, flt, lang, ref, (run or {}).get("input_counts") or {})
-        state.cache.put(key, parts)
+    parts, hit = web_state().cache.get_or_build(
+        key, lambda: build_risk_map(rt, run_id, flt, lang, ref, (run or {}).get("input_counts") or {}))
     if parts.meta.get("parks", 0) == 0 and flt.active:
         messages.append(_("Geen parken voor dit filter; de kaart toont het hele land."))
     return RiskMapPage(run, flt, messages, parts, hit, munis, themes, ref)
