@@ -142,6 +142,16 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path | str:
     return stores.stored_db(settings.database_url)
 
 
+@pytest.fixture
+def demo_store(demo_db: Path | str, tmp_path: Path):
+    """A private, unscored copy of the demo store and its settings (for tests that run child processes on it)."""
+    settings = copy_store(demo_db, tmp_path / "store")
+    store = Store(settings.database_url)
+    store.upgrade()
+    yield store, settings
+    store.dispose()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _drop_test_databases():
     """On PostGIS, the databases a session made are dropped at its end."""

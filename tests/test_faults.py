@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from service.config import PROJECT_ROOT, Settings
 from service.scoring import published_run, score_run
 from service.store import Store, schema
-from tests.conftest import copy_store
 
 pytestmark = pytest.mark.slow
 
@@ -58,15 +57,6 @@ def _runs(store: Store) -> dict[int, str]:
     r = schema.score_runs
     with store.connect() as conn:
         return {int(i): s for i, s in conn.execute(sa.select(r.c.id, r.c.status))}
-
-
-@pytest.fixture
-def demo_store(demo_db: Path | str, tmp_path: Path):
-    settings = copy_store(demo_db, tmp_path / "store")
-    store = Store(settings.database_url)
-    store.upgrade()
-    yield store, settings
-    store.dispose()
 
 
 def test_two_runs_started_at_once_one_runs_one_is_refused(demo_store) -> None:
