@@ -167,27 +167,64 @@ def _published_model(conn: Connection, run_id: int, model_hash: str) -> Model:
     return model
 
 
+def _take_published_run(conn: Connection) -> Any:
+    """Lock the published run and read it (None without one).
+
+    Write first: this takes the write lock (SQLite) or the run's row lock (PostgreSQL) before reading, so
+    concurrent updates and a publishing full run are serialised with us.
+    """
+    r = schema.score_runs
+    taken = conn.execute(r.update().where(r.c.status == "published").values(heartbeat_at=locks.now_utc())).rowcount
+    if not taken:
+        return None
+    return conn.execute(sa.select(r.c.id, r.c.as_of, r.c.model_hash, r.c.input_counts)
+                        .where(r.c.status == "published")).first()
+
+
+def _lock_running_run(conn: Connection) -> int | None:
+    """The id of the full run in progress, its row locked until we commit (None when none runs).
+
+    The lock keeps it from publishing before our request is recorded, so it cannot miss the request.
+    """
+    r = schema.score_runs
+    q = sa.select(r.c.id).where(r.c.status == "running").order_by(r.c.id.desc()).limit(1).with_for_update()
+    run_id = conn.execute(q).scalar()
+    return None if run_id is None else int(run_id)
+
+
 def rescore_parks(store: Store, settings: Settings, park_ids: Iterable[int], *, index: ParkIndex | None = None,
                   reason: str | None = None) -> dict[str, Any]:
     """Re-score ``park_ids`` and the neighbours whose spatial lag they change, inside the published run.
 
     Uses the published run's model (its stored text), as of today for a live run (see :func:`live_as_of`);
     signals dated after that date wait for the next full run (the result counts them). Without a published
-    run nothing happens and the result says so. ``index`` may be the service's live park index; without it
+    run nothing is re-scored and the result says so; a full run in progress records the request and
+    re-applies it once it publishes. ``index`` may be the service's live park index; without it
     a small one is built around the parks from their bounding boxes.
     """
     started = time.perf_counter()
     requested = sorted({int(p) for p in park_ids if p is not None})
     if not requested:
         return {"status": "nothing_to_do", "message": "no parks given; nothing re-scored", "rescored": []}
-    r, ps, s = schema.score_runs, schema.park_scores, schema.signals
+    ps, s = schema.park_scores, schema.signals
     with store.begin() as conn:
-        # Write first: this takes the write lock (SQLite) or the run's row lock (PostgreSQL) before reading,
-        # so concurrent updates and a publishing full run are serialised with us.
-        taken = conn.execute(r.update().where(r.c.status == "published").values(heartbeat_at=locks.now_utc())).rowcount
-        run = conn.execute(sa.select(r.c.id, r.c.as_of, r.c.model_hash, r.c.input_counts)
-                           .where(r.c.status == "published")).first()
-        if not taken or run is None:
+        run = _take_published_run(conn)
+        if run is None:
+            # A full run still computing has read its signals already: it gets the request, and re-applies it
+            # once it publishes (runs._reapply_updates). Locking its row waits for a run that is publishing.
+            computing = _lock_running_run(conn)
+            if computing is not None:
+                conn.execute(schema.score_updates.insert().values(
+                    run_id=computing, reason=(reason or "incremental")[:200], requested=requested, rescored=[],
+                    changes={}, seconds=round(time.perf_counter() - started, 4), created_at=locks.now_utc()))
+                return {"status": "no_published_run", "rescored": [], "requested": requested,
+                        "pending_run_id": computing,
+                        "message": f"no score run is published yet; run {computing} is computing and re-scores "
+                                   "these parks when it publishes"}
+            # On PostgreSQL the first look skips a row a publishing run changed while we waited for it; a new
+            # statement sees the run it published.
+            run = _take_published_run(conn)
+        if run is None:
             return {"status": "no_published_run", "rescored": [], "requested": requested,
                     "message": "no score run is published yet; run 'parkwacht score' first (nothing was updated)"}
         run_id, as_of = int(run.id), live_as_of(run.as_of, run.input_counts, settings.day())

@@ -261,14 +261,14 @@ def _updates_marker(store: Store) -> int:
         return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(schema.score_updates.c.id), 0))).scalar_one())
 
 
-def _reapply_updates(store: Store, settings: Settings, old_run: int | None, marker: int,
+def _reapply_updates(store: Store, settings: Settings, run_id: int, old_run: int | None, marker: int,
                      index: ParkIndex | None) -> list[int]:
-    """Incremental updates that reached the old run while this run was computing are re-applied to it."""
-    if old_run is None:
-        return []
+    """Incremental updates that arrived while this run was computing are re-applied to it: those that reached
+    the old run, and those recorded against this run because none was published yet."""
     u = schema.score_updates
+    runs = [run_id] if old_run is None else [run_id, old_run]
     with store.connect() as conn:
-        rows = conn.execute(sa.select(u.c.requested).where(u.c.run_id == old_run, u.c.id > marker)).scalars().all()
+        rows = conn.execute(sa.select(u.c.requested).where(u.c.run_id.in_(runs), u.c.id > marker)).scalars().all()
     ids = sorted({int(p) for req in rows for p in (req or [])})
     if ids:
         from .incremental import rescore_parks
@@ -332,7 +332,7 @@ def score_run(store: Store, settings: Settings, *, as_of: dt.date | None = None,
                          .values(timings=timings))
     except Exception:
         log.exception("score run %s is published, but its final timings could not be stored", lock.run_id)
-    reapplied = _reapply_updates(store, settings, old, marker, index)
+    reapplied = _reapply_updates(store, settings, lock.run_id, old, marker, index)
     return {
         "run_id": lock.run_id, "status": "published", "as_of": as_of.isoformat(), "model_version": model.version,
         "model_hash": model.sha256, "model_path": str(path), "previous_run_id": old, "input_counts": counts,
