@@ -72,7 +72,7 @@ bench: dev
 
 translations: install
 	$(VENV)/bin/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o translations/messages.pot .
-	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-location
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d translations
 
 clean:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from ..access import PUBLIC, SIGNED_IN, requires
@@ -16,9 +17,9 @@ bp = Blueprint("auth", __name__)
 __all__ = ["bp", "safe_next"]
 
 _ENDED = {
-    "idle": "Je sessie is verlopen omdat je een tijd niets hebt gedaan; log opnieuw in.",
-    "expired": "Je sessie is verlopen; log opnieuw in.",
-    "ended": "Je sessie is beëindigd; log opnieuw in.",
+    "idle": _l("Je sessie is verlopen omdat je een tijd niets hebt gedaan; log opnieuw in."),
+    "expired": _l("Je sessie is verlopen; log opnieuw in."),
+    "ended": _l("Je sessie is beëindigd; log opnieuw in."),
 }
 
 
@@ -43,7 +44,7 @@ def login() -> Response | tuple[str, int]:
     from ..app import runtime
     from ..web.forms import csrf_valid
 
-    message = _(_ENDED[request.args["ended"]]) if request.args.get("ended") in _ENDED else None
+    message = str(_ENDED[request.args["ended"]]) if request.args.get("ended") in _ENDED else None
     name = ""
     if request.method == "POST":
         if not csrf_valid(request.form.get("csrf_token")):
