@@ -1,29 +1,31 @@
 """The dask engine: a full run's engine step on a ``dask.distributed`` cluster, exactly equal to the in-process one.
 
 Parks are cut into spatial partitions (contiguous runs of the Hilbert curve over their centroids, computed
-with dask-geopandas); each partition travels to a worker once, with only the signals assigned to its parks.
-Phase 1 computes every partition's first-pass points (everything but the neighbour factor); those are small,
-one integer per park, and are gathered. Phase 2 computes each partition again with its neighbour pairs and
-the first-pass points of neighbours in other partitions (``known_base``), which is how the incremental update
-already scores a subset. The results are joined in park-id order and the caller goes on as usual: hot spots,
-explanations, the lock and publication are the same code for both engines.
+with dask-geopandas). Each partition travels to a free worker with only the signals assigned to its parks, one
+partition per worker at a time, and the worker sends back its *first pass* (every factor but the neighbours'
+one; small: per park, plus the capped evidence ids), after which the partition's signals are dropped. A
+worker thus holds the signals of one partition at once. The spatial lag needs no signal: the driver finishes
+each partition with its neighbour pairs and the first-pass points of neighbours in other partitions
+(``known_base``, as the incremental update already scores a subset), and joins the results in park-id order.
+Hot spots, explanations, the lock and publication are the same code for both engines.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..store import Store
-from .engine import EngineResult, Evidence, NeighbourPairs, ParkFrame, compute
+from .engine import EngineResult, Evidence, FirstPass, NeighbourPairs, ParkFrame, compute, finish, first_pass
 from .factors import SignalFrame
 from .model import Model
 
-__all__ = ["DaskEngine", "spatial_partitions", "split_signals", "two_phase", "merge_results", "ENGINES"]
+__all__ = ["DaskEngine", "spatial_partitions", "iter_partitions", "split_signals", "first_passes_on",
+           "finish_partitions", "merge_results", "ENGINES"]
 
 log = logging.getLogger("parkwacht.batch")
 
@@ -49,18 +51,9 @@ def spatial_partitions(park_ids: np.ndarray, geoms: np.ndarray, n_parts: int) ->
     return [np.sort(park_ids[chunk]) for chunk in np.array_split(order, n_parts) if len(chunk)]
 
 
-def _phase1(model: Model, part: tuple[ParkFrame, SignalFrame], as_of: dt.date) -> np.ndarray:
-    """First-pass points (hundredths) of one partition's parks: no neighbour factor needed."""
+def _first_pass(model: Model, part: tuple[ParkFrame, SignalFrame], as_of: dt.date) -> FirstPass:
     parks, signals = part
-    with np.errstate(invalid="ignore"):  # the neighbour factor is NaN here and is not part of the first pass
-        return compute(model, parks, signals, as_of, neighbours=NeighbourPairs.empty()).base_cents
-
-
-def _phase2(model: Model, part: tuple[ParkFrame, SignalFrame], as_of: dt.date, pairs: NeighbourPairs,
-            known_base: dict[int, int]) -> EngineResult:
-    """One partition's full result, its neighbours' first-pass points given."""
-    parks, signals = part
-    return compute(model, parks, signals, as_of, neighbours=pairs, known_base=known_base)
+    return first_pass(model, parks, signals, as_of)
 
 
 def merge_results(model: Model, as_of: dt.date, parts: list[EngineResult]) -> EngineResult:
@@ -95,9 +88,12 @@ def merge_results(model: Model, as_of: dt.date, parts: list[EngineResult]) -> En
                         lag_neighbours={k: lag[k] for k in sorted(lag)}, counts=counts)
 
 
-def split_signals(parks: ParkFrame, signals: SignalFrame,
-           groups: list[np.ndarray]) -> list[tuple[ParkFrame, SignalFrame]]:
-    """Each group's parks with only the signals assigned to them (one pass over the signals, ids kept ascending)."""
+def iter_partitions(parks: ParkFrame, signals: SignalFrame,
+                    groups: list[np.ndarray]) -> Iterator[tuple[ParkFrame, SignalFrame]]:
+    """Each group's parks with only the signals assigned to them (one pass over the signals, ids kept ascending).
+
+    One at a time, so whoever sends them holds one partition's copy of the signals at once.
+    """
     label_of = np.full(len(parks), -1, dtype=np.int64)
     for k, g in enumerate(groups):
         label_of[np.searchsorted(parks.id, g)] = k
@@ -105,8 +101,55 @@ def split_signals(parks: ParkFrame, signals: SignalFrame,
     label = np.where(parks.id[pos] == signals.park_id, label_of[pos], -1)
     order = np.argsort(label, kind="stable")  # stable: ids stay ascending inside each group
     bounds = np.searchsorted(label[order], np.arange(len(groups) + 1))
-    return [(parks.take(np.searchsorted(parks.id, g)), signals.take(order[bounds[k]:bounds[k + 1]]))
-            for k, g in enumerate(groups)]
+    del label, pos, label_of
+    for k, g in enumerate(groups):
+        yield parks.take(np.searchsorted(parks.id, g)), signals.take(order[bounds[k]:bounds[k + 1]])
+
+
+def split_signals(parks: ParkFrame, signals: SignalFrame,
+                  groups: list[np.ndarray]) -> list[tuple[ParkFrame, SignalFrame]]:
+    """All partitions of :func:`iter_partitions` at once."""
+    return list(iter_partitions(parks, signals, groups))
+
+
+def first_passes_on(client: Any, model: Model, as_of: dt.date,
+                    parts: Iterator[tuple[ParkFrame, SignalFrame]]) -> list[FirstPass]:
+    """Each partition's first pass on ``client``'s cluster, in the order of ``parts``.
+
+    A partition goes to a worker with nothing to do (scattered to it, its task pinned there) and is released
+    as its first pass comes back, so no worker holds two partitions' signals at once.
+    """
+    from distributed import as_completed
+
+    workers = list(client.scheduler_info()["workers"])
+    if not workers:
+        raise RuntimeError("the dask cluster has no workers")
+    results: dict[int, FirstPass] = {}
+    owner: dict[str, tuple[int, str]] = {}
+    todo = enumerate(parts)
+    done = as_completed()
+
+    def send(addr: str) -> bool:
+        nxt = next(todo, None)
+        if nxt is None:
+            return False
+        k, part = nxt
+        [handle] = client.scatter([part], workers=[addr], direct=True)
+        fut = client.submit(_first_pass, model, handle, as_of, workers=[addr], allow_other_workers=False,
+                            pure=False)
+        owner[fut.key] = (k, addr)
+        done.add(fut)
+        return True
+
+    for addr in workers:
+        if not send(addr):
+            break
+    for fut in done:
+        k, addr = owner.pop(fut.key)
+        results[k] = fut.result()
+        fut.release()  # the task's result; its partition is forgotten with the last reference to its handle
+        send(addr)
+    return [results[k] for k in range(len(results))]
 
 
 @dataclass
@@ -149,32 +192,23 @@ class DaskEngine:
         try:
             n_workers = len(client.scheduler_info()["workers"])
             groups = self._groups(parks, self.partitions or max(2, 2 * n_workers))
-            # Each partition travels once; both phases find it on its worker.
-            handles = [client.scatter([part], direct=True)[0] for part in split_signals(parks, signals, groups)]
             log.info("dask engine: %d partitions on %d workers", len(groups), n_workers)
-
-            def run(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:
-                return list(client.gather([client.submit(fn, *args, pure=False) for args in calls]))
-
-            return two_phase(model, as_of, groups, handles, pairs, run)
+            firsts = first_passes_on(client, model, as_of, iter_partitions(parks, signals, groups))
+            return finish_partitions(model, as_of, groups, firsts, pairs)
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
 
 
-def two_phase(model: Model, as_of: dt.date, groups: list[np.ndarray], parts: list[Any], pairs: NeighbourPairs,
-              run: Callable[[Callable[..., Any], list[tuple[Any, ...]]], list[Any]]) -> EngineResult:
-    """The two phases over ``parts`` (one per group: a (parks, signals) pair or a handle to one), mapped by ``run``.
-
-    ``run(fn, calls)`` applies ``fn`` to each argument tuple: on a cluster, or in process (tests do that).
-    """
-    bases = run(_phase1, [(model, part, as_of) for part in parts])
-    base = dict(zip(np.concatenate(groups).tolist(), np.concatenate(bases).tolist()))
-    calls = []
-    for g, part in zip(groups, parts):
+def finish_partitions(model: Model, as_of: dt.date, groups: list[np.ndarray], firsts: list[FirstPass],
+              pairs: NeighbourPairs) -> EngineResult:
+    """Each group's first pass finished with its neighbour pairs and its neighbours' first-pass points, joined."""
+    base = dict(zip(np.concatenate(groups).tolist(), np.concatenate([f.base_cents for f in firsts]).tolist()))
+    results = []
+    for g, fp in zip(groups, firsts, strict=True):
         sel = np.isin(pairs.a, g)
         mine = NeighbourPairs(pairs.a[sel], pairs.b[sel])
         known = {int(b): int(base[int(b)]) for b in np.setdiff1d(mine.b, g)}
-        calls.append((model, part, as_of, mine, known))
-    return merge_results(model, as_of, run(_phase2, calls))
+        results.append(finish(fp, neighbours=mine, known_base=known))
+    return merge_results(model, as_of, results)

@@ -289,6 +289,110 @@ def _park_factor(src: ParkSource, parks: ParkFrame, as_of: dt.date) -> np.ndarra
     return values.astype(float)
 
 
+@dataclass
+class FirstPass:
+    """Every factor of ``park_ids`` but the neighbours' one: what is left to add needs no signal at all.
+
+    Small (per park, plus the capped evidence ids), so a cluster worker can send it back instead of keeping
+    its partition's signals for a second pass.
+    """
+
+    model: Model
+    as_of: dt.date
+    park_ids: np.ndarray
+    raw: np.ndarray
+    normalised: np.ndarray
+    cents: np.ndarray
+    base_cents: np.ndarray
+    evidence: dict[str, Evidence]
+    counts: dict[str, int]
+
+
+def first_pass(model: Model, parks: ParkFrame, signals: SignalFrame, as_of: dt.date) -> FirstPass:
+    """Steps 1-2 for ``parks``: every factor but the spatial lag, and the first-pass points (see :func:`compute`)."""
+    n, factors = len(parks), model.factors
+    as_day_ = as_day(as_of)
+    # Signals of these parks only, dated up to as_of; grouped by type once.
+    in_parks = np.isin(signals.park_id, parks.id) & (signals.day <= as_day_)
+    frame = signals if in_parks.all() else signals.take(np.flatnonzero(in_parks))
+    tf, slices = _type_slices(frame)
+    park_pos = np.searchsorted(parks.id, tf.park_id)
+
+    raw = np.zeros((n, len(factors)))
+    norm = np.zeros((n, len(factors)))
+    cents = np.zeros((n, len(factors)), dtype=np.int64)
+    evidence: dict[str, Evidence] = {}
+    units, area = parks.unit_count, parks.area_m2
+    for j, f in enumerate(factors):
+        src = f.source
+        if isinstance(src, NeighbourSource):
+            continue
+        if isinstance(src, SignalSource):
+            r, ev = _signal_factor(f, src, tf, slices, park_pos, as_day_, n, model.max_signal_ids)
+            evidence[f.id] = ev
+        else:
+            r = _park_factor(src, parks, as_of)
+        raw[:, j] = r
+        norm[:, j] = normalise(r, f, units, area)
+        cents[:, j] = np.rint(round(f.weight * 100) * apply_transform(norm[:, j], f.transform)).astype(np.int64)
+    lag_j = _lag_column(model)
+    base = cents.sum(axis=1) if lag_j is None else np.delete(cents, lag_j, axis=1).sum(axis=1)
+    counts = {"parks": int(n), "signals": int(len(frame))}
+    for f in factors:
+        if f.id in evidence:
+            counts[f"signals:{f.id}"] = int(evidence[f.id].count.sum())
+    return FirstPass(model=model, as_of=as_of, park_ids=parks.id.copy(), raw=raw, normalised=norm, cents=cents,
+                     base_cents=base.astype(np.int64), evidence=evidence, counts=counts)
+
+
+def _lag_column(model: Model) -> int | None:
+    return next((j for j, f in enumerate(model.factors) if isinstance(f.source, NeighbourSource)), None)
+
+
+def finish(fp: FirstPass, *, neighbours: NeighbourPairs | None = None,
+           known_base: dict[int, int] | None = None) -> EngineResult:
+    """Steps 3-4: the spatial lag from the first-pass points, and the scores (see :func:`compute`)."""
+    ids, n, base = fp.park_ids, len(fp.park_ids), fp.base_cents
+    raw, norm, cents = fp.raw.copy(), fp.normalised.copy(), fp.cents.copy()
+    lag_j = _lag_column(fp.model)
+    lag_neighbours: dict[int, list[int]] = {}
+    if lag_j is not None:
+        f = fp.model.factors[lag_j]
+        lag = np.full(n, np.nan)
+        pairs = neighbours or NeighbourPairs.empty()
+        sel = np.isin(pairs.a, ids)
+        a, b = pairs.a[sel], pairs.b[sel]
+        if len(a):
+            bpos = np.searchsorted(ids, b)
+            inside = (bpos < n) & (ids[np.minimum(bpos, n - 1)] == b)
+            b_base = np.full(len(b), np.nan)
+            b_base[inside] = base[bpos[inside]]
+            known = known_base or {}
+            for k in np.flatnonzero(~inside):
+                b_base[k] = known.get(int(b[k]), np.nan)
+            if np.isnan(b_base).any():
+                missing = sorted({int(x) for x in b[np.isnan(b_base)]})
+                raise ValueError(f"first-pass points of neighbouring parks {missing[:10]} are unknown")
+            apos = np.searchsorted(ids, a)
+            total = np.bincount(apos, weights=b_base, minlength=n)
+            cnt = np.bincount(apos, minlength=n)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                lag = np.where(cnt > 0, total / np.maximum(cnt, 1) / 100.0, np.nan)
+            order = np.lexsort((b, apos))
+            for p, q in zip(apos[order], b[order], strict=True):
+                lag_neighbours.setdefault(int(ids[p]), []).append(int(q))
+        raw[:, lag_j] = lag
+        norm[:, lag_j] = lag
+        cents[:, lag_j] = np.rint(round(f.weight * 100) * apply_transform(lag, f.transform)).astype(np.int64)
+
+    total = cents.sum(axis=1)
+    adjust = np.where(total < 0, -total, 0)  # only a model with negative weights can go below 0
+    return EngineResult(model=fp.model, as_of=fp.as_of, park_ids=ids.copy(), raw=raw, normalised=norm, cents=cents,
+                        base_cents=base.copy(), score_cents=(total + adjust).astype(np.int64),
+                        adjust_cents=adjust.astype(np.int64), evidence=fp.evidence, lag_neighbours=lag_neighbours,
+                        counts=dict(fp.counts))
+
+
 def compute(model: Model, parks: ParkFrame, signals: SignalFrame, as_of: dt.date, *,
             neighbours: NeighbourPairs | None = None, known_base: dict[int, int] | None = None) -> EngineResult:
     """Score ``parks`` as of ``as_of`` from ``signals`` (only those dated on or before ``as_of`` count).
@@ -303,72 +407,4 @@ def compute(model: Model, parks: ParkFrame, signals: SignalFrame, as_of: dt.date
         First-pass points in hundredths of parks *not* in ``parks`` that neighbour one of them (an incremental
         update passes the stored values of the published run; a full run needs none).
     """
-    n, factors = len(parks), model.factors
-    as_day_ = as_day(as_of)
-    # Signals of these parks only, dated up to as_of; grouped by type once.
-    in_parks = np.isin(signals.park_id, parks.id) & (signals.day <= as_day_)
-    frame = signals if in_parks.all() else signals.take(np.flatnonzero(in_parks))
-    tf, slices = _type_slices(frame)
-    park_pos = np.searchsorted(parks.id, tf.park_id)
-
-    raw = np.zeros((n, len(factors)))
-    norm = np.zeros((n, len(factors)))
-    cents = np.zeros((n, len(factors)), dtype=np.int64)
-    evidence: dict[str, Evidence] = {}
-    units, area = parks.unit_count, parks.area_m2
-    lag_j = None
-    for j, f in enumerate(factors):
-        src = f.source
-        if isinstance(src, NeighbourSource):
-            lag_j = j
-            continue
-        if isinstance(src, SignalSource):
-            r, ev = _signal_factor(f, src, tf, slices, park_pos, as_day_, n, model.max_signal_ids)
-            evidence[f.id] = ev
-        else:
-            r = _park_factor(src, parks, as_of)
-        raw[:, j] = r
-        norm[:, j] = normalise(r, f, units, area)
-        cents[:, j] = np.rint(round(f.weight * 100) * apply_transform(norm[:, j], f.transform)).astype(np.int64)
-
-    base = cents.sum(axis=1) if lag_j is None else np.delete(cents, lag_j, axis=1).sum(axis=1)
-    lag_neighbours: dict[int, list[int]] = {}
-    if lag_j is not None:
-        f = factors[lag_j]
-        lag = np.full(n, np.nan)
-        pairs = neighbours or NeighbourPairs.empty()
-        sel = np.isin(pairs.a, parks.id)
-        a, b = pairs.a[sel], pairs.b[sel]
-        if len(a):
-            bpos = np.searchsorted(parks.id, b)
-            inside = (bpos < n) & (parks.id[np.minimum(bpos, n - 1)] == b)
-            b_base = np.full(len(b), np.nan)
-            b_base[inside] = base[bpos[inside]]
-            known = known_base or {}
-            for k in np.flatnonzero(~inside):
-                b_base[k] = known.get(int(b[k]), np.nan)
-            if np.isnan(b_base).any():
-                missing = sorted({int(x) for x in b[np.isnan(b_base)]})
-                raise ValueError(f"first-pass points of neighbouring parks {missing[:10]} are unknown")
-            apos = np.searchsorted(parks.id, a)
-            total = np.bincount(apos, weights=b_base, minlength=n)
-            cnt = np.bincount(apos, minlength=n)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                lag = np.where(cnt > 0, total / np.maximum(cnt, 1) / 100.0, np.nan)
-            order = np.lexsort((b, apos))
-            for p, q in zip(apos[order], b[order], strict=True):
-                lag_neighbours.setdefault(int(parks.id[p]), []).append(int(q))
-        raw[:, lag_j] = lag
-        norm[:, lag_j] = lag
-        cents[:, lag_j] = np.rint(round(f.weight * 100) * apply_transform(lag, f.transform)).astype(np.int64)
-
-    total = cents.sum(axis=1)
-    adjust = np.where(total < 0, -total, 0)  # only a model with negative weights can go below 0
-    counts = {"parks": int(n), "signals": int(len(frame))}
-    for f in factors:
-        if f.id in evidence:
-            counts[f"signals:{f.id}"] = int(evidence[f.id].count.sum())
-    return EngineResult(model=model, as_of=as_of, park_ids=parks.id.copy(), raw=raw, normalised=norm, cents=cents,
-                        base_cents=base.astype(np.int64), score_cents=(total + adjust).astype(np.int64),
-                        adjust_cents=adjust.astype(np.int64), evidence=evidence, lag_neighbours=lag_neighbours,
-                        counts=counts)
+    return finish(first_pass(model, parks, signals, as_of), neighbours=neighbours, known_base=known_base)

@@ -7,16 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.scoring import score_run
-from service.scoring.distributed import DaskEngine, merge_results, spatial_partitions, split_signals, two_phase
-from service.scoring.engine import compute
+from service.scoring.distributed import DaskEngine, finish_partitions, merge_results, spatial_partitions, split_signals
+from service.scoring.engine import compute, finish, first_pass
 from service.scoring.explain import park_records
 from service.scoring.model_file import load_model
 from service.scoring.runs import compute_scores, default_as_of
 from tests.scoring.conftest import AS_OF, RISK_TEMPLATES, pairs_for, park_frame, park_geom, signal, signal_frame
-
-
-def in_process(fn, calls):
-    return [fn(*args) for args in calls]
 
 
 def same(a, b) -> None:
@@ -56,8 +52,19 @@ def test_two_phases_over_spatial_partitions_equal_one_engine(model, seed, n_part
     assert sorted(np.concatenate(groups).tolist()) == sorted(ids.tolist())
     parts = split_signals(frame, signals, groups)
     assert sum(len(s) for _, s in parts) == len(signals)
-    same(two_phase(model, AS_OF, groups, parts, pairs, in_process),
-         compute(model, frame, signals, AS_OF, neighbours=pairs))
+    firsts = [first_pass(model, p, s, AS_OF) for p, s in parts]
+    expected = compute(model, frame, signals, AS_OF, neighbours=pairs)
+    same(finish_partitions(model, AS_OF, groups, firsts, pairs), expected)
+
+
+def test_finishing_leaves_the_first_pass_as_it_was(model) -> None:
+    """A first pass can be finished twice (a retried task) with the same result."""
+    parks, rows = _world(3)
+    fp = first_pass(model, park_frame(parks), signal_frame(rows, model), AS_OF)
+    cents = fp.cents.copy()
+    pairs = pairs_for(parks, model)
+    same(finish(fp, neighbours=pairs), finish(fp, neighbours=pairs))
+    assert np.array_equal(fp.cents, cents)
 
 
 def test_merging_one_partition_is_the_identity(model) -> None:
