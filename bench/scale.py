@@ -2,7 +2,9 @@
 
 One command: ``.venv/bin/python bench/scale.py`` (10M and 30M signals; ``--signals 1000000 3000000`` for
 smaller sizes, ``--workers 2``). Each engine runs in a child process per size, so peak memory is per process:
-``ru_maxrss`` of the in-process child, and of the dask driver and of every dask worker (``client.run``). Both
+the high-water mark of resident memory (``VmHWM``) of the in-process child, and of the dask driver and of every
+dask worker (``client.run``). Not ``ru_maxrss``: Linux carries it over fork and exec, so a worker started by a
+driver that holds the signals would report the driver's size as its own. Both
 engines score the same generated data (3,770 parks on a grid with the shipped model), and the bench checks
 that their scores agree exactly (a checksum of every park's hundredths).
 
@@ -16,7 +18,6 @@ import argparse
 import datetime as dt
 import hashlib
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -88,7 +89,11 @@ def signals(n: int, fields: set[str], seed: int = 2) -> SignalFrame:
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process's peak resident memory (VmHWM: of its own address space, reset by exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
+    raise RuntimeError("no VmHWM in /proc/self/status (this benchmark needs Linux)")
 
 
 def child(engine: str, n: int, workers: int) -> dict[str, object]:
@@ -107,22 +112,17 @@ def child(engine: str, n: int, workers: int) -> dict[str, object]:
     else:
         from distributed import Client, LocalCluster
 
-        from service.scoring.distributed import spatial_partitions, two_phase
-        from service.scoring.distributed import split_signals as split
+        from service.scoring.distributed import finish_partitions, first_passes_on, iter_partitions, spatial_partitions
 
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                           memory_limit=0) as cluster, Client(cluster) as client:
-            t0 = time.perf_counter()
+            t0 = time.perf_counter()  # the same steps as DaskEngine, on the generated parks and signals
             groups = spatial_partitions(ids, geoms, 2 * workers)
-            handles = [client.scatter([part], direct=True)[0] for part in split(frame, sig, groups)]
-
-            def run(fn, calls):  # type: ignore[no-untyped-def]
-                return list(client.gather([client.submit(fn, *a, pure=False) for a in calls]))
-
-            result = two_phase(model, AS_OF, groups, handles, pairs, run)
+            firsts = first_passes_on(client, model, AS_OF, iter_partitions(frame, sig, groups))
+            result = finish_partitions(model, AS_OF, groups, firsts, pairs)
             out["wall_s"] = round(time.perf_counter() - t0, 2)
             out["peak_mb"] = round(_peak_mb())  # the driver: it generated (read) all signals
-            worker_peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+            worker_peaks = client.run(_peak_mb)
             out["worker_peak_mb"] = [round(v) for v in worker_peaks.values()]
     out["checksum"] = hashlib.sha256(result.score_cents.tobytes() + result.cents.tobytes()).hexdigest()[:16]
     return out
