@@ -63,13 +63,13 @@ SELECT t.i, n.id FROM pts t CROSS JOIN LATERAL (
 """
 
 
-def fresh_database(admin_url: str) -> str:
+def fresh_database(admin_url: str, name: str = DB) -> str:
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {DB}"))
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    return sa.make_url(admin_url).set(database=DB).render_as_string(hide_password=False)
+    return sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def timed(fn: Callable[[], T]) -> tuple[list[float], T]:

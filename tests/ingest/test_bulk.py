@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from service.ingest import ImportFailed, import_parks, import_signals, signal_writes
 from service.store import schema
+from tests import stores
 from tests.helpers import square, write_csv, write_geojson
 
 RD_X, RD_Y = 180_000, 470_000
@@ -97,4 +98,62 @@ def test_a_write_that_fails_on_the_writer_thread_rolls_everything_back(store, se
     with pytest.raises(ImportFailed, match="disk full"):
         import_signals(store, _file(tmp_path), settings=settings.with_overrides(import_chunk_rows=300),
                        signal_type="complaint", crs="EPSG:28992")
+    assert store.count(schema.signals) == 0 and store.count(schema.rejected_rows) == 0
+
+
+def _park(store, settings, tmp_path) -> None:
+    import_parks(store, write_geojson(tmp_path / "p.geojson", [({"source_id": "a"}, square(RD_X, RD_Y, 200))],
+                                      crs="urn:ogc:def:crs:EPSG::28992"), settings=settings, source="t")
+
+
+def _content(store, source: str) -> dict[str, dict]:
+    """source_id -> the stored row without what differs between two imports of the same file."""
+    s = schema.signals
+    with store.connect() as conn:
+        rows = conn.execute(sa.select(s).where(s.c.source == source)).mappings().all()
+    skip = {"id", "batch_id", "created_at", "source"}
+    return {r["source_id"]: {k: v for k, v in r.items() if k not in skip} for r in rows}
+
+
+@pytest.mark.skipif(not stores.POSTGIS, reason="COPY is PostgreSQL's: runs in the PostGIS pass")
+def test_postgresql_bulk_loads_go_through_copy_and_store_what_insert_stores(store, settings, tmp_path, bulk,
+                                                                            monkeypatch) -> None:
+    _park(store, settings, tmp_path)
+    path, small = _file(tmp_path), settings.with_overrides(import_chunk_rows=500)
+    copied: list[int] = []
+    real = signal_writes._copy_rows
+
+    def spy(conn, params):
+        copied.append(len(params))
+        real(conn, params)
+
+    monkeypatch.setattr(signal_writes, "_copy_rows", spy)
+    import_signals(store, path, settings=small, signal_type="complaint", crs="EPSG:28992", source="copy")
+    assert sum(copied) == N and len(copied) >= 3  # every chunk of 500 went through COPY
+    monkeypatch.setattr(signal_writes, "COPY_ON_POSTGRESQL", False)
+    import_signals(store, path, settings=small, signal_type="complaint", crs="EPSG:28992", source="insert")
+    assert sum(copied) == N
+    by_copy, by_insert = _content(store, "copy"), _content(store, "insert")
+    assert len(by_copy) == N and by_copy == by_insert
+    with store.connect() as conn:  # PostGIS's point column is filled from x, y for copied rows too
+        missing = conn.execute(sa.text("select count(*) from signals where geom is null")).scalar_one()
+    assert missing == 0
+
+
+@pytest.mark.skipif(not stores.POSTGIS, reason="COPY is PostgreSQL's: runs in the PostGIS pass")
+def test_a_load_that_fails_after_a_copy_stores_none_of_it(store, settings, tmp_path, bulk, monkeypatch) -> None:
+    _park(store, settings, tmp_path)
+    real, calls = signal_writes._copy_rows, []
+
+    def copy_then_fail(conn, params):
+        calls.append(len(params))
+        if len(calls) == 2:
+            raise OSError("disk full")
+        real(conn, params)
+
+    monkeypatch.setattr(signal_writes, "_copy_rows", copy_then_fail)
+    with pytest.raises(ImportFailed, match="disk full"):
+        import_signals(store, _file(tmp_path), settings=settings.with_overrides(import_chunk_rows=500),
+                       signal_type="complaint", crs="EPSG:28992")
+    assert len(calls) == 2  # the first chunk was copied, then the load failed
     assert store.count(schema.signals) == 0 and store.count(schema.rejected_rows) == 0
