@@ -70,13 +70,15 @@ def clean_text(series: pd.Series | None, n: int) -> pd.Series:
     return pd.Series([v.strip() for v in values], index=out.index, dtype=object)
 
 
-def numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Parse numbers (decimal comma allowed); returns (values, bad) where bad marks non-numeric text."""
+def numbers(text: pd.Series, given: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Parse numbers (decimal comma allowed); returns (values, bad) where bad marks non-numeric text.
+
+    ``given`` (``text != ""``) may be passed by a caller that has it already."""
     values = _arrow_numbers(text)
     if values is None:
         cleaned = text.str.replace(",", ".", regex=False) if "," in "".join(text.tolist()) else text
         values = np.array(pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float), dtype=float)
-    bad = (text != "").to_numpy() & ~np.isfinite(values)
+    bad = ((text != "").to_numpy() if given is None else given) & ~np.isfinite(values)
     return values, bad
 
 

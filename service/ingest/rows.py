@@ -39,11 +39,12 @@ class Rejections:
     def __init__(self, n: int) -> None:
         self.reason = np.full(n, None, dtype=object)
         self.field = np.full(n, None, dtype=object)
+        self._ok = np.ones(n, dtype=bool)  # kept beside the reasons: asked for a dozen times per chunk
 
     @property
     def ok(self) -> np.ndarray:
         """Rows with no reason (yet)."""
-        return pd.isna(self.reason)
+        return self._ok.copy()
 
     def add(self, mask: np.ndarray, field_name: str | None, reason: Reason) -> None:
         """Record ``reason`` for the rows in ``mask`` that have none yet.
@@ -51,9 +52,10 @@ class Rejections:
         ``reason`` is one text, an array aligned with the chunk, or a callable that phrases the reasons for
         the given row positions only (so messages are built for the few bad rows, not the whole chunk).
         """
-        mask = np.asarray(mask, dtype=bool) & self.ok
+        mask = np.asarray(mask, dtype=bool) & self._ok
         if not mask.any():
             return
+        self._ok[mask] = False
         if isinstance(reason, str):
             self.reason[mask] = reason
         elif callable(reason):
@@ -165,11 +167,13 @@ def check_malformed(frame: pd.DataFrame, rej: Rejections) -> None:
 
 
 def _has_surrogate(values: list[Any]) -> bool:
-    """Whether any text among ``values`` holds a surrogate (one regex scan over the joined text)."""
+    """Whether any text among ``values`` holds a surrogate: ASCII text cannot (``isascii`` is a flag test), so the
+    regex scans only joined text with other characters."""
     try:
-        return SURROGATE.search("\n".join(values)) is not None
+        joined = "\n".join(values)
     except TypeError:  # not all text: join what is
-        return SURROGATE.search("\n".join(v for v in values if isinstance(v, str))) is not None
+        joined = "\n".join(v for v in values if isinstance(v, str))
+    return not joined.isascii() and SURROGATE.search(joined) is not None
 
 
 def check_utf8(frame: pd.DataFrame, rej: Rejections, encoding_hint: bool) -> None:

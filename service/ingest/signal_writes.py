@@ -134,8 +134,13 @@ class Existing:
             return cls(pd.Index([], dtype=object), np.empty(0, np.int64), np.empty(0, object), np.empty(0, bool))
         # One column at a time with itemgetter (C): zip(*rows) over a million tuples costs a second.
         sids, ids, hashes, retired = (list(map(itemgetter(k), rows)) for k in range(4))
-        return cls(pd.Index(np.array(sids, dtype=object), dtype=object), np.array(ids, dtype=np.int64),
-                   np.array(hashes, dtype=object), np.array(retired, dtype=bool))
+        index = pd.Index(np.array(sids, dtype=object), dtype=object)
+        # Build the index's hash table here, on the writer thread while the first chunk is read, instead of
+        # in the first lookup on the import's main thread (~0.3 s for a million ids).
+        if not index.is_unique:
+            raise ValueError(f"source {source!r} holds a source id twice")  # the unique constraint forbids it
+        return cls(index, np.array(ids, dtype=np.int64), np.array(hashes, dtype=object),
+                   np.array(retired, dtype=bool))
 
     def positions(self, source_ids: np.ndarray) -> np.ndarray:
         """Position of each source id among the stored ones (-1: new), marking them seen."""

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from service.ingest.readers import Chunk
-from service.ingest.rows import Rejections, SeenIds, check_duplicates, each, json_safe
+from service.ingest.rows import Rejections, SeenIds, check_duplicates, check_utf8, each, json_safe
 
 
 def test_first_reason_wins_and_records_keep_the_raw_row() -> None:
@@ -44,3 +44,23 @@ def test_duplicates_point_at_the_first_row_and_skip_rejected_rows() -> None:
 def test_json_safe_keeps_bad_bytes_as_escapes() -> None:
     assert json_safe("Caf\udce9") == "Caf\\xe9"
     assert json_safe(float("nan")) is None and json_safe(np.int64(3)) == 3
+
+
+def test_ok_is_a_copy_that_follows_every_reason() -> None:
+    rej = Rejections(4)
+    ok = rej.ok
+    ok[0] = False  # a caller's copy: changing it rejects nothing
+    assert rej.ok.tolist() == [True, True, True, True]
+    rej.add(np.array([False, True, False, False]), "x", "first")
+    rej.add(np.array([False, True, True, False]), "y", lambda pos: [f"second {p}" for p in pos])
+    assert rej.ok.tolist() == [True, False, False, True]
+    assert rej.reason.tolist() == [None, "first", "second 2", None]
+
+
+def test_utf8_check_finds_a_surrogate_among_other_non_ascii_text_and_passes_plain_text() -> None:
+    frame = pd.DataFrame({"a": ["café", "ok", "bad\udce9"], "b": ["plain", "ascii", "text"],
+                          "c": ["Zoë", "München", "ß"]}, dtype=object)
+    rej = Rejections(3)
+    check_utf8(frame, rej, encoding_hint=False)
+    assert rej.ok.tolist() == [True, True, False]
+    assert rej.field.tolist() == [None, None, "a"]
