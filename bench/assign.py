@@ -146,7 +146,7 @@ def write_csv(path: Path, x: np.ndarray, y: np.ndarray, seed: int = 8) -> None:
 
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 tree, db, parks, csv = sys.argv[1:5]
 sys.path.insert(0, tree)
 from service.config import load_settings
@@ -190,7 +190,8 @@ for label in ("first", "again"):
         got["read"] = max(s - sum(got.values()), 0.0)  # the rest of the time is reading the file
     out[label] = {"seconds": s, "read": d["read"], "stored": d["stored"], "unchanged": d["unchanged"],
                   "rejected": d["rejected"], "assignment": d["assignment"], "stages": got}
-out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# This process's own peak (VmHWM): ru_maxrss would carry over the benchmark's size across fork and exec.
+out["peak_rss_mib"] = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
 print(json.dumps(out))
 """
 
