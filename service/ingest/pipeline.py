@@ -1,6 +1,6 @@
 """The import pipeline's plumbing: where the time goes (stages), progress, and a writer thread.
 
-Measured on 1M signals (``bench/assign.py``): SQLite spends ~7 s of CPU inserting a million rows into the
+Measured on 1M signals (``bench/assign.py``): SQLite spends ~5 s of CPU inserting a million rows into the
 signals table with its three indexes, whatever Python does around it, and reading, validating and assigning
 take about as long again. The database driver releases the GIL while SQLite works, so a writer thread that
 owns the import's connection lets the next chunk be read and validated while the previous one is written:

@@ -10,8 +10,6 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import chain
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -28,7 +26,6 @@ __all__ = [
     "INSERT_COLUMNS",
     "RETURNING_LIMIT",
     "iso_dates",
-    "Existing",
     "WriteCounts",
     "attributes_json",
     "insert_signals",
@@ -101,57 +98,6 @@ def iso_dates(days: np.ndarray) -> list[str]:
 
 
 @dataclass
-class Existing:
-    """The signals a source already has: source ids (indexed), row ids, hashes and whether each is retired.
-
-    ``seen`` marks the ones the current import holds (for ``--snapshot``).
-    """
-
-    index: pd.Index
-    ids: np.ndarray
-    hashes: np.ndarray
-    retired: np.ndarray
-    seen: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.seen = np.zeros(len(self.ids), dtype=bool)
-
-    @classmethod
-    def load(cls, conn: Connection, source: str) -> Existing:
-        s = schema.signals
-        rows: Sequence[Any]
-        if conn.dialect.name == "sqlite":  # the driver's own tuples: a million rows in a fraction of a second
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            try:
-                rows = cursor.execute("SELECT source_id, id, row_hash, retired_at IS NOT NULL FROM signals "
-                                      "WHERE source = ?", (source,)).fetchall()
-            finally:
-                cursor.close()
-        else:
-            rows = conn.execute(sa.select(s.c.source_id, s.c.id, s.c.row_hash, s.c.retired_at.is_not(None))
-                                .where(s.c.source == source)).all()
-        if not rows:
-            return cls(pd.Index([], dtype=object), np.empty(0, np.int64), np.empty(0, object), np.empty(0, bool))
-        # One column at a time with itemgetter (C): zip(*rows) over a million tuples costs a second.
-        sids, ids, hashes, retired = (list(map(itemgetter(k), rows)) for k in range(4))
-        index = pd.Index(np.array(sids, dtype=object), dtype=object)
-        # Build the index's hash table here, on the writer thread while the first chunk is read, instead of
-        # in the first lookup on the import's main thread (~0.3 s for a million ids).
-        if not index.is_unique:
-            raise ValueError(f"source {source!r} holds a source id twice")  # the unique constraint forbids it
-        return cls(index, np.array(ids, dtype=np.int64), np.array(hashes, dtype=object),
-                   np.array(retired, dtype=bool))
-
-    def positions(self, source_ids: np.ndarray) -> np.ndarray:
-        """Position of each source id among the stored ones (-1: new), marking them seen."""
-        if not len(self.ids):
-            return np.full(len(source_ids), -1, dtype=np.int64)
-        pos = np.asarray(self.index.get_indexer(pd.Index(source_ids, dtype=object)), dtype=np.int64)
-        self.seen[pos[pos >= 0]] = True
-        return pos
-
-
-@dataclass
 class WriteCounts:
     """What the writer learned while writing (merged into the import result once it has finished)."""
 
@@ -161,32 +107,43 @@ class WriteCounts:
     parks: set[int] = field(default_factory=set)
 
 
-def _nullable(values: np.ndarray, as_int: bool = False) -> list[Any]:
-    """Numbers as a list with None for NaN (what the driver stores as NULL); ``as_int`` for ids."""
+def _nullable(values: np.ndarray, as_int: bool = False) -> np.ndarray:
+    """Numbers as Python objects with None for NaN (what the driver stores as NULL); ``as_int`` for ids."""
     finite = np.isfinite(values)
     out = (np.where(finite, values, 0).astype(np.int64) if as_int else values).astype(object)
     out[~finite] = None
-    return out.tolist()
+    return out
 
 
-def signal_params(frame: pd.DataFrame, source: str, batch_id: int) -> list[tuple[Any, ...]]:
-    """One tuple per row in :data:`INSERT_COLUMNS` order (dates as ISO text, None for missing)."""
-    n = len(frame)
-    parks = _nullable(frame["park_id"].to_numpy(dtype="float64", na_value=np.nan), as_int=True)
-    dates = iso_dates(frame["date"].to_numpy(dtype="datetime64[D]"))
+def signal_params(frame: pd.DataFrame, source: str, batch_id: int) -> np.ndarray:
+    """The insert's parameters: one row per signal, one column per :data:`INSERT_COLUMNS` entry, as Python
+    objects (dates as ISO text, None for missing).
+
+    A 2-D object array rather than a million tuples: it is filled column by column in C, a bulk insert takes
+    thousands of its rows per statement as one ``ravel().tolist()``, and the new rows of a chunk are picked
+    with a mask (building and flattening tuples cost the 1M-row import ~0.6 s of GIL on both threads).
+    """
+    out = np.empty((len(frame), len(INSERT_COLUMNS)), dtype=object)
     sub = frame["subtype"].to_numpy(dtype=object).copy()
     sub[pd.isna(sub) | (sub == "")] = None
-    subtypes = sub.tolist()
-    return list(zip(
-        [source] * n, frame["source_id"].tolist(), frame["type"].tolist(), subtypes, dates,
-        _nullable(frame["x"].to_numpy(dtype=float)), _nullable(frame["y"].to_numpy(dtype=float)), parks,
-        frame["assignment"].tolist(), _nullable(frame["distance_m"].to_numpy(dtype=float)),
-        frame["attributes_json"].tolist(), frame["row_hash"].tolist(), [batch_id] * n,
-    ))
+    columns = {
+        "source": source, "source_id": frame["source_id"].to_numpy(dtype=object), "type":
+        frame["type"].to_numpy(dtype=object), "subtype": sub,
+        "date": iso_dates(frame["date"].to_numpy(dtype="datetime64[D]")),
+        "x": _nullable(frame["x"].to_numpy(dtype=float)), "y": _nullable(frame["y"].to_numpy(dtype=float)),
+        "park_id": _nullable(frame["park_id"].to_numpy(dtype="float64", na_value=np.nan), as_int=True),
+        "assignment": frame["assignment"].to_numpy(dtype=object),
+        "distance_m": _nullable(frame["distance_m"].to_numpy(dtype=float)),
+        "attributes": frame["attributes_json"].to_numpy(dtype=object),
+        "row_hash": frame["row_hash"].to_numpy(dtype=object), "batch_id": batch_id,
+    }
+    for k, name in enumerate(INSERT_COLUMNS):
+        out[:, k] = columns[name]
+    return out
 
 
-def _core_row(params: tuple[Any, ...]) -> dict[str, Any]:
-    """A parameter tuple as SQLAlchemy Core takes it (dates as dates, attributes as JSON values)."""
+def _core_row(params: Sequence[Any]) -> dict[str, Any]:
+    """A parameter row as SQLAlchemy Core takes it (dates as dates, attributes as JSON values)."""
     row = dict(zip(INSERT_COLUMNS, params))
     row["date"] = dt.date.fromisoformat(row["date"])
     row["attributes"] = json.loads(row["attributes"])
@@ -204,7 +161,7 @@ def _rows_per_statement(conn: Connection) -> int:
     return max(1, limit // len(INSERT_COLUMNS))
 
 
-def _insert_bulk(conn: Connection, params: Sequence[tuple[Any, ...]]) -> None:
+def _insert_bulk(conn: Connection, params: np.ndarray) -> None:
     """Bulk insert without RETURNING. On PostgreSQL the rows are streamed with COPY (0.37 of the time of
     multi-row INSERTs for 1M signals: ``bench/pg_import.py``). On SQLite the tuples go straight to the driver
     (JSON already encoded, dates as ISO text: exactly what SQLAlchemy would store, at a fraction of the cost),
@@ -222,20 +179,20 @@ def _insert_bulk(conn: Connection, params: Sequence[tuple[Any, ...]]) -> None:
     k = _rows_per_statement(conn)
     full = len(params) - len(params) % k
     if full:
-        flat = [tuple(chain.from_iterable(params[i:i + k])) for i in range(0, full, k)]
+        flat = [tuple(params[i:i + k].ravel().tolist()) for i in range(0, full, k)]
         conn.exec_driver_sql(head + ", ".join([one] * k), flat)
     if full < len(params):  # the rest in one statement of its own size, not row by row
         rest = params[full:]
-        conn.exec_driver_sql(head + ", ".join([one] * len(rest)), tuple(chain.from_iterable(rest)))
+        conn.exec_driver_sql(head + ", ".join([one] * len(rest)), tuple(rest.ravel().tolist()))
 
 
-def _copy_rows(conn: Connection, params: Sequence[tuple[Any, ...]]) -> None:
+def _copy_rows(conn: Connection, params: np.ndarray) -> None:
     """PostgreSQL: the rows streamed with ``COPY ... FROM STDIN`` on the import's own connection and transaction
     (a rollback takes them back like any insert). Dates as ISO text and attributes as JSON text are what COPY's
     text format takes for ``date`` and ``json`` columns."""
     driver: Any = conn.connection.driver_connection
     with driver.cursor() as cur, cur.copy(f"COPY signals ({', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy:
-        for row in params:
+        for row in params.tolist():
             copy.write_row(row)
 
 
@@ -244,7 +201,7 @@ class BulkLoad:
     the first bulk insert and built again at the end, inside the import's transaction.
 
     Measured with 1M signals: keeping ``(park_id, date)`` and ``(type, date)`` current row by row costs ~11 s
-    of CPU (random keys, B-trees larger than the page cache); building them afresh afterwards ~3 s. Readers
+    of CPU (random keys, B-trees larger than the page cache); building them afresh afterwards ~1.2 s. Readers
     are not affected: in WAL mode they see the committed tables, indexes included, until the import commits,
     and an import that fails rolls the drop back with everything else. PostgreSQL keeps its indexes (a drop
     would lock readers out for the whole import).
@@ -254,6 +211,11 @@ class BulkLoad:
     SHARE = 0.25
     #: Page cache for the import's connection (KiB, negative as SQLite wants it): index pages stay in memory.
     CACHE_KIB = 65_536
+    #: While the indexes are built: a small cache and two sorter threads. SQLite sizes the sorter's runs by
+    #: the cache, so a small one sorts many short runs (on both cores) and merges them, instead of one run of a
+    #: million keys: the two indexes of 1M signals take ~1.2 s instead of ~2.4 s.
+    BUILD_CACHE_KIB = 2_048
+    BUILD_THREADS = 2
 
     def __init__(self, expected_rows: int | None) -> None:
         self.expected_rows = expected_rows
@@ -282,28 +244,35 @@ class BulkLoad:
 
     def finish(self, conn: Connection) -> None:
         """Build the dropped indexes again and give the connection its usual page cache back."""
-        for index in self.dropped:
-            index.create(conn, checkfirst=True)
+        if self.dropped:
+            threads = conn.exec_driver_sql("PRAGMA threads").scalar()
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{self.BUILD_CACHE_KIB}")
+            conn.exec_driver_sql(f"PRAGMA threads={self.BUILD_THREADS}")
+            try:
+                for index in self.dropped:
+                    index.create(conn, checkfirst=True)
+            finally:
+                conn.exec_driver_sql(f"PRAGMA threads={int(threads or 0)}")
         self.dropped = []
         if self._cache is not None:
             conn.exec_driver_sql(f"PRAGMA cache_size={int(self._cache)}")
             self._cache = None
 
 
-def insert_signals(conn: Connection, params: Sequence[tuple[Any, ...]], counts: WriteCounts,
-                   bulk: BulkLoad | None = None) -> None:
-    """Insert new signals: with RETURNING (ids to ``counts``) up to :data:`RETURNING_LIMIT`, else in bulk."""
+def insert_signals(conn: Connection, params: np.ndarray, counts: WriteCounts, bulk: BulkLoad | None = None) -> None:
+    """Insert new signals (rows of :func:`signal_params`): with RETURNING (ids to ``counts``) up to
+    :data:`RETURNING_LIMIT`, else in bulk."""
     s = schema.signals
-    if not params:
+    if not len(params):
         return
     if len(params) <= RETURNING_LIMIT:
-        ids = conn.execute(s.insert().returning(s.c.id), [_core_row(p) for p in params]).scalars().all()
+        ids = conn.execute(s.insert().returning(s.c.id), [_core_row(p) for p in params.tolist()]).scalars().all()
         counts.signal_ids.extend(int(i) for i in ids)
     else:
         if bulk is not None:
             bulk.start(conn, len(params))
-        for group in in_groups(params, _BULK_GROUP):
-            _insert_bulk(conn, group)
+        for start in range(0, len(params), _BULK_GROUP):
+            _insert_bulk(conn, params[start:start + _BULK_GROUP])
 
 
 def _jsonable(v: Any) -> Any:
@@ -319,7 +288,7 @@ def _signal_diff(old: Row[Any], new: dict[str, Any]) -> dict[str, list[Any]]:
             if plain(_jsonable(getattr(old, k))) != plain(_jsonable(new[k]))}
 
 
-def update_signals(conn: Connection, updates: list[tuple[tuple[Any, ...], int]], batch_id: int,
+def update_signals(conn: Connection, updates: list[tuple[list[Any], int]], batch_id: int,
                    counts: WriteCounts) -> None:
     """Overwrite changed signals and record each change (old and new values) with the batch.
 

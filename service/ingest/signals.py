@@ -27,7 +27,6 @@ from .readers import Source, frame_source
 from .records import records_frame
 from .signal_writes import (
     BulkLoad,
-    Existing,
     WriteCounts,
     attributes_json,
     insert_signals,
@@ -35,6 +34,7 @@ from .signal_writes import (
     signal_params,
     update_signals,
 )
+from .stored_signals import Existing
 from .sync import retire_signals, revive
 from .validate_signals import SignalContext, validate_signals
 
@@ -81,16 +81,16 @@ def _store_signals(conn: Connection, clean: pd.DataFrame, existing: Existing, in
         return
     with stages.timing("assign"):
         assign_frame(todo, index, settings.nearby_distance_m)
-    for name in counts:
-        counts[name] += int((todo["assignment"] == name).sum())
+    for name, n in todo["assignment"].value_counts().items():
+        counts[str(name)] += int(n)
     with stages.timing("write"):
         params = signal_params(todo, source, result.batch_id)
     new = todo_pos < 0
-    inserts = [p for p, nw in zip(params, new) if nw]
+    inserts = params if new.all() else params[new]  # a first import: no copy
     result.created += len(inserts)
     writer.submit(insert_signals, conn, inserts, written, bulk)
-    updates = [(p, int(existing.ids[k])) for p, k, nw in zip(params, todo_pos, new) if not nw]
-    if updates:
+    if not new.all():
+        updates = list(zip(params[~new].tolist(), existing.ids[todo_pos[~new]].tolist()))
         writer.submit(update_signals, conn, updates, result.batch_id, written)
     result.affected_parks.update(int(p) for p in todo["park_id"].dropna().unique())
 

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from ..store import ID_GROUP, Store, in_groups, schema
 
 if TYPE_CHECKING:
-    from .signal_writes import Existing
+    from .stored_signals import Existing
 
 __all__ = ["STALE_AFTER_S", "BEAT_EVERY_S", "now_utc", "revive", "retire", "retire_signals", "is_stale_batch",
            "fail_stale_batches", "Heartbeat"]

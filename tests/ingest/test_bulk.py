@@ -157,3 +157,31 @@ def test_a_load_that_fails_after_a_copy_stores_none_of_it(store, settings, tmp_p
                        signal_type="complaint", crs="EPSG:28992")
     assert len(calls) == 2  # the first chunk was copied, then the load failed
     assert store.count(schema.signals) == 0 and store.count(schema.rejected_rows) == 0
+
+
+def test_index_build_settings_are_given_back(store, monkeypatch) -> None:
+    """The small cache and sorter threads of the index build hold for the build only."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("the rebuild is SQLite's")
+    with store.begin() as conn:
+        conn.exec_driver_sql("PRAGMA threads=0")
+        cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        load = signal_writes.BulkLoad(expected_rows=1_000)
+        load.start(conn, 1_000)
+        assert {ix.name for ix in load.dropped} == {"ix_signals_park_date", "ix_signals_type_date"}
+        seen = []
+        real = sa.Index.create
+
+        def create(index, bind, checkfirst=False):
+            seen.append((bind.exec_driver_sql("PRAGMA threads").scalar(),
+                         bind.exec_driver_sql("PRAGMA cache_size").scalar()))
+            return real(index, bind, checkfirst=checkfirst)
+
+        monkeypatch.setattr(sa.Index, "create", create)
+        load.finish(conn)
+        monkeypatch.undo()
+        assert seen == [(2, -signal_writes.BulkLoad.BUILD_CACHE_KIB)] * 2
+        assert conn.exec_driver_sql("PRAGMA threads").scalar() == 0
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == cache
+    assert {"ix_signals_park_date", "ix_signals_type_date"} <= {
+        ix["name"] for ix in sa.inspect(store.engine).get_indexes("signals")}
