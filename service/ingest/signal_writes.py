@@ -163,7 +163,7 @@ def _rows_per_statement(conn: Connection) -> int:
 
 def _insert_bulk(conn: Connection, params: np.ndarray) -> None:
     """Bulk insert without RETURNING. On PostgreSQL the rows are streamed with COPY (0.37 of the time of
-    multi-row INSERTs for 1M signals: ``bench/pg_import.py``). On SQLite the tuples go straight to the driver
+    multi-row INSERTs for 1M signals: ``bench/pg_import.py``). On SQLite the rows go straight to the driver
     (JSON already encoded, dates as ISO text: exactly what SQLAlchemy would store, at a fraction of the cost),
     thousands of rows per statement: the driver lets go of the GIL once per statement, so the import's other
     thread keeps working (one row per statement hands the GIL over a million times, and both threads crawl): see

@@ -86,10 +86,11 @@ def _store_signals(conn: Connection, clean: pd.DataFrame, existing: Existing, in
     with stages.timing("write"):
         params = signal_params(todo, source, result.batch_id)
     new = todo_pos < 0
-    inserts = params if new.all() else params[new]  # a first import: no copy
+    all_new = bool(new.all())
+    inserts = params if all_new else params[new]  # a first import: no copy
     result.created += len(inserts)
     writer.submit(insert_signals, conn, inserts, written, bulk)
-    if not new.all():
+    if not all_new:
         updates = list(zip(params[~new].tolist(), existing.ids[todo_pos[~new]].tolist()))
         writer.submit(update_signals, conn, updates, result.batch_id, written)
     result.affected_parks.update(int(p) for p in todo["park_id"].dropna().unique())

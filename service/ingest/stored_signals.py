@@ -5,7 +5,7 @@ the main thread validates the first chunk meanwhile and then waits for them. On 
 read as four long strings, one ``group_concat`` per column, instead of a million tuples: the driver makes
 one step per query, so the GIL is let go while SQLite scans (a row per step takes the GIL back a million
 times), and Python splits four strings in C instead of building four million objects. For 1M signals this
-takes ~0.7 s instead of ~1.1 s, and the import's main thread keeps working meanwhile.
+takes ~0.6 s instead of ~1.2 s, and the import's main thread keeps working meanwhile.
 """
 from __future__ import annotations
 
@@ -131,6 +131,4 @@ def _read_packed(conn: Connection, source: str) -> _Columns | None:
         cursor.close()
     if len(sids) != count:
         return None  # rows came or went between the queries: cannot happen inside the import's transaction
-    return (sids, np.concatenate(ids) if ids else np.empty(0, np.int64),
-            np.concatenate(hashes) if hashes else np.empty(0, object),
-            np.concatenate(retired) if retired else np.empty(0, bool))
+    return sids, np.concatenate(ids), np.concatenate(hashes), np.concatenate(retired)  # count > 0: pages read
